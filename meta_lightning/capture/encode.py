@@ -1,0 +1,55 @@
+"""Turn chat messages into token ids, remembering where the assistant's turn starts."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+Message = dict  # {"role": "system" | "user" | "assistant", "content": str}
+
+# For models without a chat template (GPT-2, BERT, base models).
+_ROLE_NAMES = {"system": "System", "user": "User", "assistant": "Assistant"}
+
+
+@dataclass
+class EncodedText:
+    """One example ready for the input-model."""
+
+    input_ids: list[int]
+    assistant_start: Optional[int] = None
+    """Index of the first token of the last assistant turn, or None when there is none."""
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+
+def render_chat(tokenizer, messages: Sequence[Message], add_generation_prompt: bool) -> str:
+    if getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=add_generation_prompt)
+    text = "".join(f"{_ROLE_NAMES.get(m['role'], m['role'].title())}: {m['content']}\n\n" for m in messages)
+    return text + ("Assistant:" if add_generation_prompt else "")
+
+
+def encode_chat(tokenizer, messages: Sequence[Message], add_generation_prompt: bool = True) -> EncodedText:
+    """Encode a conversation. With ``add_generation_prompt`` it ends where the model's next reply would start.
+
+    The assistant turn starts at the last assistant message, or at the generation prompt when that comes last.
+    """
+    messages = list(messages)
+    text = render_chat(tokenizer, messages, add_generation_prompt)
+    if add_generation_prompt:
+        prefix = render_chat(tokenizer, messages, add_generation_prompt=False)
+    else:
+        last = max((i for i, m in enumerate(messages) if m["role"] == "assistant"), default=None)
+        prefix = None if last is None else render_chat(tokenizer, messages[:last], add_generation_prompt=False)
+    templated = bool(getattr(tokenizer, "chat_template", None))
+    # A chat template already writes BOS and friends; a plain transcript gets the tokenizer's usual specials.
+    enc = tokenizer(text, add_special_tokens=not templated, return_offsets_mapping=tokenizer.is_fast)
+    ids = list(enc["input_ids"])
+    start = None
+    if prefix is not None and text.startswith(prefix):
+        char = len(prefix)
+        if tokenizer.is_fast:  # the first token that holds any of the assistant turn's text
+            start = next((i for i, (a, b) in enumerate(enc["offset_mapping"]) if b > char), None)
+        else:
+            start = len(tokenizer(prefix, add_special_tokens=not templated)["input_ids"])
+    return EncodedText(ids, start)

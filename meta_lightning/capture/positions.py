@@ -1,0 +1,81 @@
+"""Which token positions to read in each example.
+
+Accepted forms:
+- ``"last"``: the last token;
+- ``"last:K"``: the last K tokens;
+- ``"all"``: every token (examples then differ in length);
+- ``"assistant"``: the first token of the last assistant turn (its header), where the model starts to reply;
+- a list of ints: explicit indices, negative from the end.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence, Union
+
+from meta_lightning.errors import ConfigError
+
+PositionSpec = Union[str, int, Sequence[int]]
+
+_FIX = "Use 'last', 'last:K', 'all', 'assistant' or a list of token indices"
+
+
+@dataclass(frozen=True)
+class Positions:
+    kind: str  # last | all | assistant | indices
+    count: int = 1
+    indices: tuple[int, ...] = ()
+
+    def canonical(self) -> str:
+        """A stable text form, for cache keys and logs."""
+        if self.kind == "last":
+            return "last" if self.count == 1 else f"last:{self.count}"
+        if self.kind == "indices":
+            return "indices:" + ",".join(map(str, self.indices))
+        return self.kind
+
+    def resolve(self, length: int, assistant_start: Optional[int] = None, field: str = "positions") -> list[int]:
+        """Token indices (0-based, unpadded) for one example of ``length`` tokens."""
+        if self.kind == "last":
+            if self.count > length:
+                raise ConfigError(field, f"last:{self.count} asks for more tokens than an example of {length} has",
+                                  "Use a smaller K")
+            return list(range(length - self.count, length))
+        if self.kind == "all":
+            return list(range(length))
+        if self.kind == "assistant":
+            if assistant_start is None:
+                raise ConfigError(field, "'assistant' needs examples encoded from chat messages",
+                                  "Encode with encode_chat, or use 'last'")
+            return [assistant_start]
+        out = []
+        for i in self.indices:
+            j = i + length if i < 0 else i
+            if not 0 <= j < length:
+                raise ConfigError(field, f"index {i} is outside an example of {length} tokens", _FIX)
+            out.append(j)
+        return out
+
+
+def parse_positions(spec: PositionSpec, field: str = "positions") -> Positions:
+    if isinstance(spec, Positions):
+        return spec
+    if isinstance(spec, bool):
+        raise ConfigError(field, f"cannot read {spec!r}", _FIX)
+    if isinstance(spec, int):
+        return Positions("indices", indices=(spec,))
+    if isinstance(spec, (list, tuple)):
+        if not spec or not all(isinstance(i, int) and not isinstance(i, bool) for i in spec):
+            raise ConfigError(field, f"cannot read {spec!r}: a list must hold token indices", _FIX)
+        return Positions("indices", indices=tuple(spec))
+    text = str(spec).strip()
+    if text in ("last", "all", "assistant"):
+        return Positions(text)
+    if text.startswith("last:"):
+        try:
+            count = int(text[5:])
+        except ValueError:
+            raise ConfigError(field, f"cannot read {text!r}", _FIX) from None
+        if count < 1:
+            raise ConfigError(field, f"{text!r} must ask for at least one token", _FIX)
+        return Positions("last", count=count)
+    raise ConfigError(field, f"cannot read {text!r}", _FIX)
