@@ -1,0 +1,39 @@
+import subprocess
+import sys
+
+import pytest
+
+from meta_lightning.cli import main
+
+
+def run(*args, timeout=120):
+    return subprocess.run([sys.executable, "-m", "meta_lightning", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_help_lists_lightning_subcommands_and_our_verbs():
+    out = run("--help")
+    assert out.returncode == 0, out.stderr
+    for command in ("fit", "validate", "test", "predict", "download"):
+        assert command in out.stdout
+
+
+def test_download_error_is_one_line_with_exit_code_2(tmp_path):
+    out = run("download", str(tmp_path / "missing.gguf"))
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [f"error: model.name: GGUF file {tmp_path / 'missing.gguf'} does not exist. Check the path"]
+
+
+def test_download_reports_folder_and_fingerprint(tmp_path, capsys):
+    from tests.helpers.folders import save_tiny
+
+    folder = save_tiny(tmp_path / "tiny")
+    main(["download", str(folder)])
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith(f"{folder}: LlamaForCausalLM (4 layers, d=64) ready in {folder}")
+
+
+def test_main_turns_user_errors_into_exit_2(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["download", "./no/such/folder"])
+    assert e.value.code == 2
+    assert capsys.readouterr().err == "error: model.name: path ./no/such/folder does not exist. Check the path\n"
