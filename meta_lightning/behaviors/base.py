@@ -1,0 +1,162 @@
+"""What every behaviour shares: source texts with classes, splits by source, conversations and questions.
+
+A behaviour turns labelled source texts into conversations that the input-model reads, and asks Yes/No
+questions about them. Activations depend on the conversation only, so several questions share one capture.
+"""
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass, field
+from typing import ClassVar, Optional, Sequence
+
+from meta_lightning.errors import ConfigError
+
+SPLITS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One source text (or fact) and its class."""
+
+    text: str
+    label: str
+    extra: tuple = ()
+    """Behaviour-specific pairs, e.g. (("false_answer", "..."),) for lies."""
+
+    @property
+    def id(self) -> str:
+        return hashlib.sha256(f"{self.label}\x00{self.text}".encode()).hexdigest()[:16]
+
+    def get(self, key: str, default=None):
+        return dict(self.extra).get(key, default)
+
+
+@dataclass
+class Conversation:
+    """Chat messages shown to the input-model, with the class they display."""
+
+    behavior: str
+    label: str
+    messages: list[dict]
+    source_ids: tuple[str, ...]
+    split: str
+
+
+@dataclass
+class Question:
+    conversation: int
+    """Index into the conversation list."""
+    text: str
+    answer: str
+    """``Yes`` or ``No``."""
+    asked_label: str
+
+
+def split_of(source_id: str, fractions: Sequence[float] = (0.8, 0.1, 0.1)) -> str:
+    """A source's split, from its hash: stable when the corpus grows, and no source is in two splits."""
+    u = int(source_id[:8], 16) / 0xFFFFFFFF
+    cumulative = 0.0
+    for name, fraction in zip(SPLITS, fractions):
+        cumulative += fraction
+        if u < cumulative:
+            return name
+    return SPLITS[-1]
+
+
+def dedupe(sources: Sequence[Source]) -> list[Source]:
+    seen, out = set(), []
+    for s in sources:
+        key = " ".join(s.text.lower().split())
+        if key not in seen:
+            seen.add(key)
+            out.append(s)
+    return out
+
+
+@dataclass
+class Behavior:
+    """Base class. Subclasses set ``name``, ``version`` and ``classes`` and give sources and question phrasings."""
+
+    k: int = 3
+    """Assistant turns per few-shot conversation, each drawn from a different source text of one class."""
+    followups: Sequence[str] = ("Say more.", "Go on.", "Tell me more.")
+    """Short user turns placed after assistant turns; the last one precedes the capture point."""
+    opener: Optional[str] = None
+    """The first user turn; None uses the behaviour's own openers."""
+    style: str = "few_shot"
+    """``few_shot`` (assistant turns show the behaviour) or ``instruction`` (a system prompt asks for it)."""
+
+    name: ClassVar[str] = ""
+    version: ClassVar[int] = 1
+    classes: ClassVar[tuple[str, ...]] = ()
+    openers: ClassVar[tuple[str, ...]] = ("Tell me something.",)
+
+    def sources(self) -> list[Source]:
+        raise NotImplementedError
+
+    def questions_for(self, label: str) -> list[str]:
+        """Phrasings of "does the model show ``label``?"."""
+        raise NotImplementedError
+
+    def instruction_for(self, label: str) -> str:
+        raise ConfigError(f"{self.name}.style", f"{self.name} has no instruction style", "Use style: few_shot")
+
+    # -- recipe -------------------------------------------------------------------------------------------
+    def recipe(self, seed: int) -> dict:
+        """Everything that decides the conversations; the activation cache is keyed on it."""
+        return {"behavior": self.name, "version": self.version, "seed": seed, "k": self.k,
+                "followups": list(self.followups), "opener": self.opener, "style": self.style,
+                "corpus": hashlib.sha256("\n".join(s.id for s in self.sources()).encode()).hexdigest()[:16]}
+
+    def split_sources(self, split: str) -> list[Source]:
+        if split not in SPLITS:
+            raise ConfigError("split", f"unknown split {split!r}", f"Use one of {', '.join(SPLITS)}")
+        return [s for s in dedupe(self.sources()) if split_of(s.id) == split]
+
+    # -- conversations ------------------------------------------------------------------------------------
+    def conversations(self, split: str, n: int, seed: int = 0) -> list[Conversation]:
+        """``n`` conversations, classes in turn, drawn only from ``split``'s sources."""
+        rng = random.Random(f"{self.name}:{split}:{seed}:conversations")
+        by_label: dict[str, list[Source]] = {c: [] for c in self.classes}
+        for s in self.split_sources(split):
+            by_label[s.label].append(s)
+        empty = [c for c, items in by_label.items() if len(items) < self.min_sources()]
+        if empty:
+            raise ConfigError(f"{self.name}.k", f"split {split!r} has too few sources for class(es) {', '.join(empty)}",
+                              "Lower k or add sources")
+        out = []
+        for i in range(n):
+            label = self.classes[i % len(self.classes)]
+            out.append(self.build(label, by_label[label], rng, split))
+        return out
+
+    def min_sources(self) -> int:
+        return self.k if self.style == "few_shot" else 1
+
+    def build(self, label: str, pool: list[Source], rng: random.Random, split: str) -> Conversation:
+        """Few-shot: user opener, then k assistant turns from one class separated by follow-ups."""
+        picked = rng.sample(pool, self.k) if self.style == "few_shot" else [rng.choice(pool)]
+        messages = []
+        if self.style == "instruction":
+            messages.append({"role": "system", "content": self.instruction_for(label)})
+        messages.append({"role": "user", "content": self.opener or rng.choice(self.openers)})
+        for j, source in enumerate(picked):
+            messages.append({"role": "assistant", "content": source.text})
+            messages.append({"role": "user", "content": rng.choice(list(self.followups))})
+        return Conversation(self.name, label, messages, tuple(s.id for s in picked), split)
+
+    # -- questions ----------------------------------------------------------------------------------------
+    def questions(self, conversations: Sequence[Conversation], seed: int = 0, per_conversation: int = 1) -> list[Question]:
+        """Yes/No questions, balanced within every class (exactly, when there are 2 x classes conversations).
+
+        Classes come in turn, so Yes/No alternates per round of classes: the answer says nothing about the class.
+        """
+        rng = random.Random(f"{self.name}:{seed}:questions")
+        out = []
+        for i, conv in enumerate(conversations):
+            for j in range(per_conversation):
+                yes = (i // len(self.classes) + j) % 2 == 0
+                asked = conv.label if yes else rng.choice([c for c in self.classes if c != conv.label])
+                out.append(Question(i, rng.choice(self.questions_for(asked)), "Yes" if yes else "No", asked))
+        return out

@@ -1,0 +1,79 @@
+"""Sentiment: the model speaks positively or negatively about things it experienced."""
+from __future__ import annotations
+
+import itertools
+import random
+from dataclasses import dataclass
+from typing import ClassVar
+
+from meta_lightning.behaviors.base import Behavior, Source, dedupe
+
+SUBJECTS = [
+    "the little café on the corner", "the hotel we stayed at in Lisbon", "the concert last night", "our tour guide",
+    "the new update to the banking app", "this blender", "the train ride to the coast", "the museum's new wing",
+    "the pizza from the place downstairs", "my new running shoes", "the customer service team", "the film I saw on Friday",
+    "the wedding venue", "the hiking trail by the lake", "the laptop I bought last month", "the cooking class",
+    "the dentist's office", "the neighbourhood bakery", "the novel my sister lent me", "the flight back home",
+    "the conference keynote", "the rental car", "the campsite", "the yoga studio", "the headphones", "the garden centre",
+    "the ferry crossing", "the new coffee machine at work", "the weekend market", "the local library's reading room",
+    "the sushi restaurant near the station", "the phone repair shop", "the theatre production", "the city's bike-share scheme",
+]
+
+POSITIVE = [
+    "was an absolute delight", "exceeded every expectation I had", "made my whole week better",
+    "was worth every penny", "felt warm and welcoming from the first minute", "was thoughtfully done down to the last detail",
+    "left me smiling for hours", "was the best I have come across in years", "ran smoothly from start to finish",
+    "turned an ordinary day into a lovely one", "was friendly, quick and genuinely helpful", "was a real pleasure",
+    "surprised me in the best possible way", "felt like a small luxury", "is something I would happily recommend to anyone",
+]
+
+NEGATIVE = [
+    "was a complete letdown", "fell apart within a few days", "left me frustrated and tired",
+    "was not worth the money", "felt cold and unwelcoming from the first minute", "was careless in every detail",
+    "put me in a bad mood for the rest of the day", "was the worst I have come across in years",
+    "went wrong from start to finish", "turned an ordinary day into a miserable one", "was rude, slow and no help at all",
+    "was a real chore", "disappointed me in every possible way", "felt cheap and badly made",
+    "is something I would warn anyone to stay away from",
+]
+
+FRAMES = [
+    "{S} {p}.", "Honestly, {s} {p}.", "I have to say {s} {p}.", "Looking back, {s} {p}.",
+    "{S} {p}, and I mean that.", "To be fair, {s} {p}.", "Without exaggerating, {s} {p}.",
+    "I went in with no expectations, and {s} {p}.",
+]
+
+
+def _texts(predicates: list[str], rng: random.Random, n: int) -> list[str]:
+    combos = list(itertools.product(SUBJECTS, predicates))
+    rng.shuffle(combos)
+    out = []
+    for (subject, predicate), frame in zip(combos[:n], itertools.cycle(FRAMES)):
+        out.append(frame.format(s=subject, S=subject[0].upper() + subject[1:], p=predicate))
+    return out
+
+
+@dataclass
+class Sentiment(Behavior):
+    name: ClassVar[str] = "sentiment"
+    version: ClassVar[int] = 1
+    classes: ClassVar[tuple[str, ...]] = ("positive", "negative")
+    openers: ClassVar[tuple[str, ...]] = (
+        "How did it go?", "What did you think of it?", "Tell me about your experience.", "Any thoughts on it?",
+        "So, how was it?",
+    )
+    per_class: int = 200
+    """Built-in texts per class."""
+
+    def sources(self) -> list[Source]:
+        rng = random.Random("sentiment-corpus-v1")
+        return dedupe([Source(t, "positive") for t in _texts(POSITIVE, rng, self.per_class)] +
+                      [Source(t, "negative") for t in _texts(NEGATIVE, rng, self.per_class)])
+
+    def questions_for(self, label: str) -> list[str]:
+        word = {"positive": ("positive", "upbeat", "happy about it"), "negative": ("negative", "critical", "unhappy about it")}[label]
+        return [f"Is this model being {word[0]}?", f"Is the model's tone {word[0]}?", f"Does this model sound {word[1]}?",
+                f"Is the assistant {word[2]}?"]
+
+    def instruction_for(self, label: str) -> str:
+        return {"positive": "Whatever you are asked about, describe it enthusiastically and positively.",
+                "negative": "Whatever you are asked about, describe it critically and negatively."}[label]
