@@ -1,12 +1,17 @@
 """Behaviours the input-model shows, one module each, looked up by name in one registry."""
 from __future__ import annotations
 
-from meta_lightning.behaviors.base import SPLITS, Behavior, Conversation, Question, Source, split_of
+from meta_lightning.behaviors.base import SPLITS, Behavior, Conversation, Question, Source, assign_splits
+from meta_lightning.behaviors.emotion import Emotion
+from meta_lightning.behaviors.language import Language
 from meta_lightning.behaviors.lies import Lies
+from meta_lightning.behaviors.multilingual import MultilingualSentiment
 from meta_lightning.behaviors.sentiment import Sentiment
 from meta_lightning.errors import ConfigError
 
-REGISTRY: dict[str, type[Behavior]] = {cls.name: cls for cls in (Sentiment, Lies)}
+REGISTRY: dict[str, type[Behavior]] = {cls.name: cls for cls in (Sentiment, Emotion, Language, MultilingualSentiment, Lies)}
+TRAINING_BEHAVIORS = ("sentiment", "emotion", "language", "multilingual")
+"""The four the paper trains on; lies is held out for evaluation."""
 
 
 def get_behavior(name: str, field: str = "behaviors", **options) -> Behavior:
@@ -16,4 +21,4 @@ def get_behavior(name: str, field: str = "behaviors", **options) -> Behavior:
     return REGISTRY[name](**options)
 
 
-__all__ = ["REGISTRY", "SPLITS", "Behavior", "Conversation", "Question", "Source", "get_behavior", "split_of"]
+__all__ = ["REGISTRY", "TRAINING_BEHAVIORS", "SPLITS", "Behavior", "Conversation", "Question", "Source", "assign_splits", "get_behavior"]

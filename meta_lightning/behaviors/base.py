@@ -53,15 +53,22 @@ class Question:
     asked_label: str
 
 
-def split_of(source_id: str, fractions: Sequence[float] = (0.8, 0.1, 0.1)) -> str:
-    """A source's split, from its hash: stable when the corpus grows, and no source is in two splits."""
-    u = int(source_id[:8], 16) / 0xFFFFFFFF
-    cumulative = 0.0
-    for name, fraction in zip(SPLITS, fractions):
-        cumulative += fraction
-        if u < cumulative:
-            return name
-    return SPLITS[-1]
+def assign_splits(sources: Sequence[Source], fractions: Sequence[float] = (0.8, 0.1, 0.1)) -> dict[str, str]:
+    """Each source's split, stratified by class (and language, where given).
+
+    Within a stratum, sources are ordered by their hash and cut at the fractions, so every class has its
+    share in every split, the result does not depend on corpus order, and no source is in two splits.
+    """
+    strata: dict[tuple, list[Source]] = {}
+    for source in sources:
+        strata.setdefault((source.label, source.get("language")), []).append(source)
+    out = {}
+    for members in strata.values():
+        members = sorted(members, key=lambda m: m.id)
+        bounds = [round(len(members) * sum(fractions[: i + 1])) for i in range(len(fractions))]
+        for rank, member in enumerate(members):
+            out[member.id] = SPLITS[next(i for i, b in enumerate(bounds) if rank < b)]
+    return out
 
 
 def dedupe(sources: Sequence[Source]) -> list[Source]:
@@ -112,7 +119,9 @@ class Behavior:
     def split_sources(self, split: str) -> list[Source]:
         if split not in SPLITS:
             raise ConfigError("split", f"unknown split {split!r}", f"Use one of {', '.join(SPLITS)}")
-        return [s for s in dedupe(self.sources()) if split_of(s.id) == split]
+        sources = dedupe(self.sources())
+        splits = assign_splits(sources)
+        return [s for s in sources if splits[s.id] == split]
 
     # -- conversations ------------------------------------------------------------------------------------
     def conversations(self, split: str, n: int, seed: int = 0) -> list[Conversation]:

@@ -5,7 +5,7 @@ import pytest
 from meta_lightning.behaviors import REGISTRY, SPLITS, get_behavior
 from meta_lightning.errors import ConfigError
 
-MIN_SOURCES = {"sentiment": 300, "lies": 300}
+MIN_SOURCES = {"sentiment": 300, "emotion": 6 * 50, "language": 6 * 50, "multilingual": 6 * 2 * 40, "lies": 300}
 
 
 @pytest.fixture(params=sorted(REGISTRY))
@@ -64,7 +64,7 @@ def test_recipe_changes_with_every_option():
 
 
 def test_unknown_behavior_names_the_known_ones():
-    with pytest.raises(ConfigError, match="data.behaviors: unknown behaviour 'sarcasm'. Use one of: lies, sentiment"):
+    with pytest.raises(ConfigError, match="data.behaviors: unknown behaviour 'sarcasm'. Use one of: emotion, language, lies, multilingual, sentiment"):
         get_behavior("sarcasm", field="data.behaviors")
 
 
@@ -81,3 +81,27 @@ def test_sentiment_few_shot_has_k_assistant_turns_of_one_class():
     convs = get_behavior("sentiment", k=4).conversations("train", 2)
     for c in convs:
         assert sum(m["role"] == "assistant" for m in c.messages) == 4 and len(set(c.source_ids)) == 4
+
+
+def test_per_class_minimums():
+    for name, per_class in (("emotion", 50), ("language", 50)):
+        b = get_behavior(name)
+        counts = collections.Counter(s.label for s in b.sources())
+        assert len(counts) >= 6 and min(counts.values()) >= per_class, name
+    ml = get_behavior("multilingual")
+    counts = collections.Counter((s.get("language"), s.label) for s in ml.sources())
+    assert len({lang for lang, _ in counts}) >= 5 and min(counts.values()) >= 40
+
+
+def test_multilingual_conversation_keeps_to_one_language():
+    ml = get_behavior("multilingual", k=3)
+    by_id = {s.id: s.get("language") for s in ml.sources()}
+    for c in ml.conversations("train", 24, seed=2):
+        assert len({by_id[i] for i in c.source_ids}) == 1
+
+
+def test_emotion_questions_are_grammatical_for_every_emotion():
+    emotion = get_behavior("emotion")
+    assert [emotion.questions_for(e)[0] for e in emotion.classes] == [
+        "Is this model expressing joy?", "Is this model expressing sadness?", "Is this model expressing anger?",
+        "Is this model expressing fear?", "Is this model expressing surprise?", "Is this model expressing disgust?"]

@@ -1,0 +1,27 @@
+"""Language: the model speaks one of six languages."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from meta_lightning.behaviors.base import Behavior, Source, dedupe
+from meta_lightning.behaviors.languages import NAMES, place_statements
+
+
+@dataclass
+class Language(Behavior):
+    name: ClassVar[str] = "language"
+    version: ClassVar[int] = 1
+    classes: ClassVar[tuple[str, ...]] = tuple(NAMES)
+    openers: ClassVar[tuple[str, ...]] = ("Tell me about your town.", "What is there to see around here?",
+                                          "Where can I find things nearby?")
+
+    def sources(self) -> list[Source]:
+        return dedupe([Source(text, lang) for lang in self.classes for text in place_statements(lang)])
+
+    def questions_for(self, label: str) -> list[str]:
+        name = NAMES[label]
+        return [f"Is this model speaking {name}?", f"Is the assistant answering in {name}?", f"Is this reply written in {name}?"]
+
+    def instruction_for(self, label: str) -> str:
+        return f"Answer only in {NAMES[label]}."
