@@ -33,6 +33,11 @@ class Positions:
             return "indices:" + ",".join(map(str, self.indices))
         return self.kind
 
+    @property
+    def fixed_count(self) -> "int | None":
+        """Positions read per example, or None for ``all`` (it depends on the example's length)."""
+        return {"last": self.count, "indices": len(self.indices), "assistant": 1}.get(self.kind)
+
     def resolve(self, length: int, assistant_start: Optional[int] = None, field: str = "positions") -> list[int]:
         """Token indices (0-based, unpadded) for one example of ``length`` tokens."""
         if self.kind == "last":

@@ -1,0 +1,73 @@
+"""Activations of one behaviour split: build its conversations, then load them from the cache or capture them."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import torch
+
+from meta_lightning.behaviors import Behavior, Conversation
+from meta_lightning.cache import ActivationCache, CacheKey, FillReport
+from meta_lightning.capture import ActivationCapturer, encode_chat, parse_positions, resolve_layers
+from meta_lightning.capture.layers import LayerSpec
+from meta_lightning.capture.positions import PositionSpec
+from meta_lightning.models.dtypes import dtype_name
+from meta_lightning.models.load import LoadedModel
+
+
+@dataclass
+class CaptureSettings:
+    """How activations are read from the input-model."""
+
+    layers: LayerSpec = "every:4:0.5"
+    """Hidden states to read (see meta_lightning.capture.layers); default: every 4th of the second half."""
+    positions: PositionSpec = "last"
+    """Token positions to read (see meta_lightning.capture.positions)."""
+    batch_size: int = 16
+    """Most conversations per input-model forward."""
+    max_tokens: int = 8192
+    """Most padded tokens per input-model forward."""
+
+
+@dataclass
+class BehaviorActivations:
+    behavior: str
+    split: str
+    conversations: list[Conversation]
+    activations: list[torch.Tensor]
+    key: CacheKey
+    report: FillReport = field(default_factory=FillReport)
+
+
+def cache_key(loaded: LoadedModel, behavior: Behavior, split: str, n: int, seed: int, settings: CaptureSettings) -> CacheKey:
+    return CacheKey(
+        model_fingerprint=loaded.fingerprint,
+        recipe={**behavior.recipe(seed), "n": n},
+        split=split,
+        layers=tuple(resolve_layers(settings.layers, loaded.parts.num_layers, "data.layers")),
+        positions=parse_positions(settings.positions, "data.positions").canonical(),
+        dtype=dtype_name(loaded.dtype),
+    )
+
+
+def behavior_activations(loaded: LoadedModel, behavior: Behavior, split: str, n: int, seed: int,
+                         settings: CaptureSettings, cache: ActivationCache,
+                         capturer: Optional[ActivationCapturer] = None) -> BehaviorActivations:
+    """``n`` conversations of ``behavior`` in ``split`` and their activations, captured only when not cached."""
+    conversations = behavior.conversations(split, n, seed)
+    key = cache_key(loaded, behavior, split, n, seed, settings)
+    capturer = capturer or ActivationCapturer(loaded, list(key.layers), settings.positions, settings.batch_size,
+                                              settings.max_tokens)
+    encoded = None
+
+    def capture(indices):
+        nonlocal encoded
+        if encoded is None:  # tokenise only when something must be captured
+            encoded = [encode_chat(loaded.tokenizer, c.messages) for c in conversations]
+        return capturer.capture([encoded[i] for i in indices]).activations
+
+    width = loaded.parts.embeddings.weight.shape[-1]
+    positions = parse_positions(settings.positions).fixed_count or 256  # "all": a typical conversation length
+    entry = cache.entry(key)
+    activations = entry.fill(len(conversations), capture, len(key.layers) * positions * width * loaded.dtype.itemsize)
+    return BehaviorActivations(behavior.name, split, conversations, activations, key, entry.report)
