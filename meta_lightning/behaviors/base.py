@@ -93,6 +93,8 @@ class Behavior:
     """The first user turn; None uses the behaviour's own openers."""
     style: str = "few_shot"
     """``few_shot`` (assistant turns show the behaviour) or ``instruction`` (a system prompt asks for it)."""
+    dataset: Optional[str] = None
+    """A local file or hub id of the paper's source for this behaviour (see loaders); None: the built-in corpus."""
 
     name: ClassVar[str] = ""
     version: ClassVar[int] = 1
@@ -113,7 +115,7 @@ class Behavior:
     def recipe(self, seed: int) -> dict:
         """Everything that decides the conversations; the activation cache is keyed on it."""
         return {"behavior": self.name, "version": self.version, "seed": seed, "k": self.k,
-                "followups": list(self.followups), "opener": self.opener, "style": self.style,
+                "followups": list(self.followups), "opener": self.opener, "style": self.style, "dataset": self.dataset,
                 "corpus": hashlib.sha256("\n".join(s.id for s in self.sources()).encode()).hexdigest()[:16]}
 
     def split_sources(self, split: str) -> list[Source]:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from meta_lightning.behaviors.base import Behavior, Source, dedupe
+from meta_lightning.behaviors.loaders import go_emotions
 
 SITUATIONS = [
     "the news about my sister", "what happened at work today", "the letter that arrived this morning",
@@ -42,6 +43,8 @@ class Emotion(Behavior):
                                           "Talk to me. What happened?")
 
     def sources(self) -> list[Source]:
+        if self.dataset:
+            return dedupe(go_emotions(self.dataset, None if self.dataset.endswith((".json", ".jsonl", ".csv", ".parquet")) else "simplified"))
         return dedupe([Source(t.format(s=s, S=s[0].upper() + s[1:]), label)
                        for label, templates in TEMPLATES.items() for t in templates for s in SITUATIONS])
 

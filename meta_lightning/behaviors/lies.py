@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from meta_lightning.behaviors.base import Behavior, Conversation, Source
 from meta_lightning.behaviors.facts import all_facts
+from meta_lightning.behaviors.loaders import ai_liar
 from meta_lightning.errors import ConfigError
 
 LIE_INSTRUCTIONS = (
@@ -36,6 +37,8 @@ class Lies(Behavior):
 
     def sources(self) -> list[Source]:
         # Both classes come from every fact; a fact's split is decided once, by the "truthful" source's id.
+        if self.dataset:
+            return ai_liar(self.dataset)
         out = []
         for question, true, false in all_facts():
             out.append(Source(question, "truthful", (("true_answer", true), ("false_answer", false))))

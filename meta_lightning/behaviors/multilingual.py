@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from meta_lightning.behaviors.base import Source, dedupe
 from meta_lightning.behaviors.languages import NAMES, reviews
+from meta_lightning.behaviors.loaders import amazon_reviews
 from meta_lightning.behaviors.sentiment import Sentiment
 
 
@@ -17,6 +18,8 @@ class MultilingualSentiment(Sentiment):
     """Language codes to draw reviews from; each conversation keeps to one language."""
 
     def sources(self) -> list[Source]:
+        if self.dataset:
+            return dedupe([s for s in amazon_reviews(self.dataset) if s.get("language") in self.languages])
         return dedupe([Source(text, label, (("language", lang),))
                        for lang in self.languages for label in self.classes for text in reviews(lang, label)])
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from meta_lightning.behaviors.base import Behavior, Source, dedupe
+from meta_lightning.behaviors.loaders import sst2
 
 SUBJECTS = [
     "the little café on the corner", "the hotel we stayed at in Lisbon", "the concert last night", "our tour guide",
@@ -65,6 +66,8 @@ class Sentiment(Behavior):
     """Built-in texts per class."""
 
     def sources(self) -> list[Source]:
+        if self.dataset:
+            return dedupe(sst2(self.dataset, "sst2" if self.dataset == "glue" else None))
         rng = random.Random("sentiment-corpus-v1")
         return dedupe([Source(t, "positive") for t in _texts(POSITIVE, rng, self.per_class)] +
                       [Source(t, "negative") for t in _texts(NEGATIVE, rng, self.per_class)])
