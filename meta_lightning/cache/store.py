@@ -13,7 +13,6 @@ message, and recomputed. It is never read into a result.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -28,7 +27,7 @@ from safetensors.torch import load_file, save_file
 
 from meta_lightning.cache.key import CacheKey
 from meta_lightning.errors import MetaLightningError
-from meta_lightning.paths import atomic_write_json, file_lock
+from meta_lightning.paths import atomic_write_json, file_digest, file_lock
 
 Capture = Callable[[Sequence[int]], list[torch.Tensor]]
 """Captures activations for the given example indices, in order."""
@@ -36,14 +35,6 @@ Capture = Callable[[Sequence[int]], list[torch.Tensor]]
 
 class CacheWriteError(MetaLightningError):
     """The cache folder cannot be written (full disk, read-only, no permission)."""
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 22), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _read_json(path: Path) -> Optional[dict]:
@@ -92,7 +83,7 @@ class CacheEntry:
     def _span(self, path: Path, record: Optional[dict]) -> Optional[tuple[int, int]]:
         """The example range of a shard that matches its record and belongs to this key, else None."""
         try:
-            if record is None or path.stat().st_size != record["bytes"] or _sha256(path) != record["sha256"]:
+            if record is None or path.stat().st_size != record["bytes"] or file_digest(path) != record["sha256"]:
                 return None
             with safe_open(str(path), "pt") as f:
                 meta = f.metadata() or {}
@@ -195,7 +186,7 @@ class CacheEntry:
             os.fsync(f.fileno())
         os.replace(tmp, final)
         self.report.written_shards += 1
-        return {"bytes": final.stat().st_size, "sha256": _sha256(final)}
+        return {"bytes": final.stat().st_size, "sha256": file_digest(final)}
 
 
 class ActivationCache:
