@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -57,7 +56,8 @@ class LoadedModel:
 
 
 def _looks_like_path(name: str) -> bool:
-    return name.startswith((".", "/", "~")) or name.endswith(".gguf") or os.sep + os.sep in name
+    """Relative or absolute paths; a bare ``org/name`` is a hub id."""
+    return name.startswith((".", "/", "~")) or name.endswith(".gguf")
 
 
 def resolve_folder(spec: ModelSpec, field: str = "model") -> Path:
