@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Optional, Sequence
 
 from meta_lightning.errors import ConfigError
@@ -96,6 +96,8 @@ class Behavior:
     dataset: Optional[str] = None
     """A local file or hub id of the paper's source for this behaviour (see loaders); None: the built-in corpus."""
 
+    _corpus: Optional[list[Source]] = field(default=None, init=False, repr=False, compare=False)
+
     name: ClassVar[str] = ""
     version: ClassVar[int] = 1
     classes: ClassVar[tuple[str, ...]] = ()
@@ -103,6 +105,12 @@ class Behavior:
 
     def sources(self) -> list[Source]:
         raise NotImplementedError
+
+    def corpus(self) -> list[Source]:
+        """The de-duplicated sources, read once per instance (a real dataset can be large)."""
+        if self._corpus is None:
+            self._corpus = dedupe(self.sources())
+        return self._corpus
 
     def questions_for(self, label: str) -> list[str]:
         """Phrasings of "does the model show ``label``?"."""
@@ -116,12 +124,12 @@ class Behavior:
         """Everything that decides the conversations; the activation cache is keyed on it."""
         return {"behavior": self.name, "version": self.version, "seed": seed, "k": self.k,
                 "followups": list(self.followups), "opener": self.opener, "style": self.style, "dataset": self.dataset,
-                "corpus": hashlib.sha256("\n".join(s.id for s in self.sources()).encode()).hexdigest()[:16]}
+                "corpus": hashlib.sha256("\n".join(s.id for s in self.corpus()).encode()).hexdigest()[:16]}
 
     def split_sources(self, split: str) -> list[Source]:
         if split not in SPLITS:
             raise ConfigError("split", f"unknown split {split!r}", f"Use one of {', '.join(SPLITS)}")
-        sources = dedupe(self.sources())
+        sources = self.corpus()
         splits = assign_splits(sources)
         return [s for s in sources if splits[s.id] == split]
 
