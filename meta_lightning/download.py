@@ -22,7 +22,7 @@ def download(names: Optional[list[str]] = None, cache_dir: Optional[str] = None,
         seconds = time.perf_counter() - start
         row = {"name": name, "folder": str(loaded.folder), "fingerprint": loaded.fingerprint,
                "architecture": type(loaded.model).__name__, "layers": loaded.parts.num_layers,
-               "hidden_size": loaded.parts.embeddings.weight.shape[-1], "seconds": round(seconds, 2)}
+               "hidden_size": loaded.parts.hidden_size, "seconds": round(seconds, 2)}
         print(f"{name}: {row['architecture']} ({row['layers']} layers, d={row['hidden_size']}) ready in {row['folder']} "
               f"[fingerprint {loaded.fingerprint[:16]}, {seconds:.1f}s]", flush=True)
         report.append(row)

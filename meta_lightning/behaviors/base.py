@@ -104,6 +104,7 @@ class Behavior:
     openers: ClassVar[tuple[str, ...]] = ("Tell me something.",)
 
     def sources(self) -> list[Source]:
+        """The raw source texts; :meth:`corpus` de-duplicates them."""
         raise NotImplementedError
 
     def corpus(self) -> list[Source]:
@@ -160,7 +161,7 @@ class Behavior:
         if self.style == "instruction":
             messages.append({"role": "system", "content": self.instruction_for(label)})
         messages.append({"role": "user", "content": self.opener or rng.choice(self.openers)})
-        for j, source in enumerate(picked):
+        for source in picked:
             messages.append({"role": "assistant", "content": source.text})
             messages.append({"role": "user", "content": rng.choice(list(self.followups))})
         return Conversation(self.name, label, messages, tuple(s.id for s in picked), split)

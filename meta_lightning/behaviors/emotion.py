@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from meta_lightning.behaviors.base import Behavior, Source, dedupe
+from meta_lightning.behaviors.base import Behavior, Source
 from meta_lightning.behaviors.loaders import go_emotions
 
 SITUATIONS = [
@@ -44,9 +44,9 @@ class Emotion(Behavior):
 
     def sources(self) -> list[Source]:
         if self.dataset:
-            return dedupe(go_emotions(self.dataset, None if self.dataset.endswith((".json", ".jsonl", ".csv", ".parquet")) else "simplified"))
-        return dedupe([Source(t.format(s=s, S=s[0].upper() + s[1:]), label)
-                       for label, templates in TEMPLATES.items() for t in templates for s in SITUATIONS])
+            return go_emotions(self.dataset, None if self.dataset.endswith((".json", ".jsonl", ".csv", ".parquet")) else "simplified")
+        return [Source(t.format(s=s, S=s[0].upper() + s[1:]), label)
+                for label, templates in TEMPLATES.items() for t in templates for s in SITUATIONS]
 
     def questions_for(self, label: str) -> list[str]:
         noun, adjective = WORDS[label]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from meta_lightning.behaviors.base import Behavior, Source, dedupe
+from meta_lightning.behaviors.base import Behavior, Source
 from meta_lightning.behaviors.languages import NAMES, place_statements
 from meta_lightning.behaviors.loaders import amazon_reviews
 
@@ -19,8 +19,8 @@ class Language(Behavior):
 
     def sources(self) -> list[Source]:
         if self.dataset:
-            return dedupe([s for s in amazon_reviews(self.dataset, label="language") if s.label in self.classes])
-        return dedupe([Source(text, lang) for lang in self.classes for text in place_statements(lang)])
+            return [s for s in amazon_reviews(self.dataset, label="language") if s.label in self.classes]
+        return [Source(text, lang) for lang in self.classes for text in place_statements(lang)]
 
     def questions_for(self, label: str) -> list[str]:
         name = NAMES[label]

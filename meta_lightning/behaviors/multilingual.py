@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from meta_lightning.behaviors.base import Source, dedupe
+from meta_lightning.behaviors.base import Source
 from meta_lightning.behaviors.languages import NAMES, reviews
 from meta_lightning.behaviors.loaders import amazon_reviews
 from meta_lightning.behaviors.sentiment import Sentiment
@@ -19,9 +19,9 @@ class MultilingualSentiment(Sentiment):
 
     def sources(self) -> list[Source]:
         if self.dataset:
-            return dedupe([s for s in amazon_reviews(self.dataset) if s.get("language") in self.languages])
-        return dedupe([Source(text, label, (("language", lang),))
-                       for lang in self.languages for label in self.classes for text in reviews(lang, label)])
+            return [s for s in amazon_reviews(self.dataset) if s.get("language") in self.languages]
+        return [Source(text, label, (("language", lang),))
+                for lang in self.languages for label in self.classes for text in reviews(lang, label)]
 
     def build(self, label, pool, rng, split):
         # One language per conversation, chosen first, so the few-shot turns agree.

@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass
 from typing import ClassVar
 
-from meta_lightning.behaviors.base import Behavior, Source, dedupe
+from meta_lightning.behaviors.base import Behavior, Source
 from meta_lightning.behaviors.loaders import sst2
 
 SUBJECTS = [
@@ -67,10 +67,10 @@ class Sentiment(Behavior):
 
     def sources(self) -> list[Source]:
         if self.dataset:
-            return dedupe(sst2(self.dataset, "sst2" if self.dataset == "glue" else None))
+            return sst2(self.dataset, "sst2" if self.dataset == "glue" else None)
         rng = random.Random("sentiment-corpus-v1")
-        return dedupe([Source(t, "positive") for t in _texts(POSITIVE, rng, self.per_class)] +
-                      [Source(t, "negative") for t in _texts(NEGATIVE, rng, self.per_class)])
+        return ([Source(t, "positive") for t in _texts(POSITIVE, rng, self.per_class)] +
+                [Source(t, "negative") for t in _texts(NEGATIVE, rng, self.per_class)])
 
     def questions_for(self, label: str) -> list[str]:
         word = {"positive": ("positive", "upbeat", "happy about it"), "negative": ("negative", "critical", "unhappy about it")}[label]

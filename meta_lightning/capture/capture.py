@@ -91,11 +91,8 @@ class ActivationCapturer:
             "layers": self.layers,
             "positions": self.positions.canonical(),
             "dtype": dtype_name(self.loaded.dtype),
-            "hidden_size": self._hidden_size(),
+            "hidden_size": self.parts.hidden_size,
         }
-
-    def _hidden_size(self) -> int:
-        return self.parts.embeddings.weight.shape[-1]
 
     def _hooks(self, store: dict, wanted: list[list[int]]):
         """Register hooks that copy each requested layer's rows at ``wanted`` positions into ``store``."""

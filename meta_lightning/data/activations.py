@@ -66,8 +66,7 @@ def behavior_activations(loaded: LoadedModel, behavior: Behavior, split: str, n:
             encoded = [encode_chat(loaded.tokenizer, c.messages) for c in conversations]
         return capturer.capture([encoded[i] for i in indices]).activations
 
-    width = loaded.parts.embeddings.weight.shape[-1]
     positions = parse_positions(settings.positions).fixed_count or 256  # "all": a typical conversation length
     entry = cache.entry(key)
-    activations = entry.fill(len(conversations), capture, len(key.layers) * positions * width * loaded.dtype.itemsize)
+    activations = entry.fill(len(conversations), capture, len(key.layers) * positions * loaded.parts.hidden_size * loaded.dtype.itemsize)
     return BehaviorActivations(behavior.name, split, conversations, activations, key, entry.report)

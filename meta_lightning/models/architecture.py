@@ -65,6 +65,10 @@ class ModelParts:
     def num_layers(self) -> int:
         return len(self.layers)
 
+    @property
+    def hidden_size(self) -> int:
+        return self.embeddings.weight.shape[-1]
+
 
 def num_hidden_layers(config) -> Optional[int]:
     for key in ("num_hidden_layers", "n_layer", "num_layers"):
