@@ -6,8 +6,9 @@ from typing import Callable, Optional
 
 from meta_lightning.errors import MetaLightningError
 
-EPILOG = ("Other commands: `download [NAMES ...]` makes models ready to load offline. "
-          "Run `python -m meta_lightning COMMAND --help` for a command's options.")
+EPILOG = ("Other commands: `cache --config X` fills the activation cache without training (`--clean` empties it); "
+          "`ask --ckpt_path C --conversation conv.json --question Q` asks a trained meta-model; "
+          "`download [NAMES ...]` makes models ready offline. Run `python -m meta_lightning COMMAND --help` for options.")
 
 
 def _download(argv: list[str]) -> None:
@@ -25,15 +26,25 @@ def _download(argv: list[str]) -> None:
     download(args.names, args.cache_dir, args.trust_remote_code)
 
 
-EXTRA_COMMANDS: dict[str, Callable[[list[str]], None]] = {"download": _download}
+def _cache(argv: list[str]) -> None:
+    from meta_lightning.commands.cache import cache_command
+
+    cache_command(argv)
+
+
+def _ask(argv: list[str]) -> None:
+    from meta_lightning.commands.ask import ask_command
+
+    ask_command(argv)
+
+
+EXTRA_COMMANDS: dict[str, Callable[[list[str]], None]] = {"download": _download, "cache": _cache, "ask": _ask}
 
 
 def _lightning(argv: list[str]) -> None:
-    from lightning.pytorch import LightningDataModule, LightningModule
-    from lightning.pytorch.cli import LightningCLI
+    from meta_lightning.commands.lightning import MetaCLI
 
-    LightningCLI(LightningModule, LightningDataModule, subclass_mode_model=True, subclass_mode_data=True,
-                 args=argv, parser_kwargs={"prog": "python -m meta_lightning", "epilog": EPILOG})
+    MetaCLI(args=argv)
 
 
 def main(argv: Optional[list[str]] = None) -> None:

@@ -1,7 +1,7 @@
 """Behaviours the input-model shows, one module each, looked up by name in one registry."""
 from __future__ import annotations
 
-from meta_lightning.behaviors.base import SPLITS, Behavior, Conversation, Question, Source, assign_splits
+from meta_lightning.behaviors.base import EVAL_SPLITS, SPLITS, Behavior, Conversation, Question, Source, assign_splits
 from meta_lightning.behaviors.emotion import Emotion
 from meta_lightning.behaviors.language import Language
 from meta_lightning.behaviors.lies import Lies
@@ -21,4 +21,4 @@ def get_behavior(name: str, field: str = "behaviors", **options) -> Behavior:
     return REGISTRY[name](**options)
 
 
-__all__ = ["REGISTRY", "TRAINING_BEHAVIORS", "SPLITS", "Behavior", "Conversation", "Question", "Source", "assign_splits", "get_behavior"]
+__all__ = ["REGISTRY", "TRAINING_BEHAVIORS", "SPLITS", "EVAL_SPLITS", "Behavior", "Conversation", "Question", "Source", "assign_splits", "get_behavior"]

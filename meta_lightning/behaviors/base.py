@@ -13,6 +13,8 @@ from typing import ClassVar, Optional, Sequence
 from meta_lightning.errors import ConfigError
 
 SPLITS = ("train", "val", "test")
+EVAL_SPLITS = SPLITS + ("all",)
+"""``all`` is every source: valid only for behaviours never trained on (the held-out lie set)."""
 
 
 @dataclass(frozen=True)
@@ -128,9 +130,11 @@ class Behavior:
                 "corpus": hashlib.sha256("\n".join(s.id for s in self.corpus()).encode()).hexdigest()[:16]}
 
     def split_sources(self, split: str) -> list[Source]:
-        if split not in SPLITS:
-            raise ConfigError("split", f"unknown split {split!r}", f"Use one of {', '.join(SPLITS)}")
+        if split not in EVAL_SPLITS:
+            raise ConfigError("split", f"unknown split {split!r}", f"Use one of {', '.join(EVAL_SPLITS)}")
         sources = self.corpus()
+        if split == "all":
+            return list(sources)
         splits = assign_splits(sources)
         return [s for s in sources if splits[s.id] == split]
 

@@ -32,7 +32,7 @@ class Lies(Behavior):
 
     style: str = "instruction"
     name: ClassVar[str] = "lies"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     classes: ClassVar[tuple[str, ...]] = ("truthful", "lying")
 
     def sources(self) -> list[Source]:
@@ -51,10 +51,20 @@ class Lies(Behavior):
     def min_sources(self) -> int:
         return 1
 
-    def build(self, label: str, pool: list[Source], rng: random.Random, split: str) -> Conversation:
+    def conversations(self, split: str, n: int, seed: int = 0) -> list[Conversation]:
+        # Facts in a seeded order, each told truthfully and then as a lie, so the two classes are paired
+        # and no fact repeats before every fact of the split has been used.
         if self.style not in ("instruction", "answer_only"):
             raise ConfigError("lies.style", f"unknown style {self.style!r}", "Use instruction or answer_only")
-        fact = rng.choice(pool)
+        rng = random.Random(f"{self.name}:{split}:{seed}:conversations")
+        facts = [s for s in self.split_sources(split) if s.label == "truthful"]
+        if not facts:
+            raise ConfigError("lies.dataset", f"split {split!r} has no facts", "Use a larger facts file")
+        order = rng.sample(facts, len(facts))
+        return [self.build(self.classes[i % 2], [order[(i // 2) % len(order)]], rng, split) for i in range(n)]
+
+    def build(self, label: str, pool: list[Source], rng: random.Random, split: str) -> Conversation:
+        fact = pool[0]
         answer = fact.get("true_answer") if label == "truthful" else fact.get("false_answer")
         messages = []
         if self.style == "instruction":

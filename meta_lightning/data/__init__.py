@@ -1,4 +1,7 @@
 """Datasets for meta-model training: behaviour activations from the cache, and their loaders."""
 from meta_lightning.data.activations import BehaviorActivations, CaptureSettings, behavior_activations, cache_key
+from meta_lightning.data.datamodule import MetaDataModule
+from meta_lightning.data.questions import QuestionDataset, collate
 
-__all__ = ["BehaviorActivations", "CaptureSettings", "behavior_activations", "cache_key"]
+__all__ = ["BehaviorActivations", "CaptureSettings", "MetaDataModule", "QuestionDataset", "behavior_activations",
+           "cache_key", "collate"]

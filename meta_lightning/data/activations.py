@@ -11,6 +11,7 @@ from meta_lightning.cache import ActivationCache, CacheKey, FillReport
 from meta_lightning.capture import ActivationCapturer, encode_chat, parse_positions, resolve_layers
 from meta_lightning.capture.layers import LayerSpec
 from meta_lightning.capture.positions import PositionSpec
+from meta_lightning.data.generate import generate_replies
 from meta_lightning.models.dtypes import dtype_name
 from meta_lightning.models.load import LoadedModel
 
@@ -27,6 +28,9 @@ class CaptureSettings:
     """Most conversations per input-model forward."""
     max_tokens: int = 8192
     """Most padded tokens per input-model forward."""
+    generate_tokens: int = 0
+    """On-policy: the input-model first writes its own reply of up to this many tokens (greedy), and
+    activations are read over the conversation with that reply. 0 reads where the reply would start."""
 
 
 @dataclass
@@ -42,7 +46,7 @@ class BehaviorActivations:
 def cache_key(loaded: LoadedModel, behavior: Behavior, split: str, n: int, seed: int, settings: CaptureSettings) -> CacheKey:
     return CacheKey(
         model_fingerprint=loaded.fingerprint,
-        recipe={**behavior.recipe(seed), "n": n},
+        recipe={**behavior.recipe(seed), "n": n, "generate_tokens": settings.generate_tokens},
         split=split,
         layers=tuple(resolve_layers(settings.layers, loaded.parts.num_layers, "data.layers")),
         positions=parse_positions(settings.positions, "data.positions").canonical(),
@@ -51,9 +55,12 @@ def cache_key(loaded: LoadedModel, behavior: Behavior, split: str, n: int, seed:
 
 
 def behavior_activations(loaded: LoadedModel, behavior: Behavior, split: str, n: int, seed: int,
-                         settings: CaptureSettings, cache: ActivationCache,
+                         settings: CaptureSettings, cache: Optional[ActivationCache],
                          capturer: Optional[ActivationCapturer] = None) -> BehaviorActivations:
-    """``n`` conversations of ``behavior`` in ``split`` and their activations, captured only when not cached."""
+    """``n`` conversations of ``behavior`` in ``split`` and their activations, captured only when not cached.
+
+    ``cache=None`` captures in memory and stores nothing.
+    """
     conversations = behavior.conversations(split, n, seed)
     key = cache_key(loaded, behavior, split, n, seed, settings)
     capturer = capturer or ActivationCapturer(loaded, list(key.layers), settings.positions, settings.batch_size,
@@ -62,10 +69,18 @@ def behavior_activations(loaded: LoadedModel, behavior: Behavior, split: str, n:
 
     def capture(indices):
         nonlocal encoded
-        if encoded is None:  # tokenise only when something must be captured
-            encoded = [encode_chat(loaded.tokenizer, c.messages) for c in conversations]
+        if encoded is None:  # tokenise (and generate) only when something must be captured
+            if settings.generate_tokens > 0:
+                chats = generate_replies(loaded, conversations, settings.generate_tokens, seed, settings.batch_size)
+                encoded = [encode_chat(loaded.tokenizer, m, add_generation_prompt=False) for m in chats]
+            else:
+                encoded = [encode_chat(loaded.tokenizer, c.messages) for c in conversations]
         return capturer.capture([encoded[i] for i in indices]).activations
 
+    if cache is None:  # in memory only
+        activations = capture(range(len(conversations)))
+        return BehaviorActivations(behavior.name, split, conversations, activations, key,
+                                   FillReport(captured_examples=len(conversations)))
     positions = parse_positions(settings.positions).fixed_count or 256  # "all": a typical conversation length
     entry = cache.entry(key)
     activations = entry.fill(len(conversations), capture, len(key.layers) * positions * loaded.parts.hidden_size * loaded.dtype.itemsize)

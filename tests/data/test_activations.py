@@ -5,7 +5,7 @@ from meta_lightning.behaviors import REGISTRY, get_behavior
 from meta_lightning.cache import ActivationCache
 from meta_lightning.capture import ActivationCapturer, encode_chat
 from meta_lightning.data import CaptureSettings, behavior_activations
-from tests.helpers.tiny import tiny_model
+from tests.helpers.tiny import byte_loaded
 
 SETTINGS = CaptureSettings(layers=[1, -1], positions="last", batch_size=4)
 
@@ -13,19 +13,7 @@ SETTINGS = CaptureSettings(layers=[1, -1], positions="last", batch_size=4)
 @pytest.fixture(scope="module")
 def loaded():
     """A tiny Llama with a real (byte-level) tokenizer, so every behaviour's text encodes."""
-    from tokenizers import ByteLevelBPETokenizer
-    from transformers import PreTrainedTokenizerFast
-
-    from meta_lightning.models.load import LoadedModel
-    from tests.helpers.tiny import CHAT_TEMPLATE
-
-    bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator(["hello world"], vocab_size=300, special_tokens=["<pad>", "<s>", "</s>", "<|im_start|>", "<|im_end|>"])
-    tok = PreTrainedTokenizerFast(tokenizer_object=bpe, pad_token="<pad>", bos_token="<s>", eos_token="</s>")
-    tok.chat_template = CHAT_TEMPLATE
-    model = tiny_model("llama")
-    model.resize_token_embeddings(len(tok))
-    return LoadedModel.from_objects(model, tok, name="tiny-llama-bytes")
+    return byte_loaded("llama")
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))

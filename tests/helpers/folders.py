@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 from transformers import AutoConfig, AutoModelForCausalLM
 
-from tests.helpers.tiny import tiny_model, tiny_tokenizer
+from tests.helpers.tiny import byte_model, byte_tokenizer, tiny_model, tiny_tokenizer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -15,6 +15,13 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 def save_tiny(folder: Path, arch: str = "llama", seed: int = 0) -> Path:
     tiny_model(arch, seed).save_pretrained(folder)
     tiny_tokenizer().save_pretrained(folder)
+    return folder
+
+
+def save_byte_model(folder: Path, arch: str = "llama", seed: int = 0) -> Path:
+    """A tiny model that reads any text, saved as a local HF folder (input- or meta-model in CLI tests)."""
+    byte_model(arch, seed).save_pretrained(folder)
+    byte_tokenizer().save_pretrained(folder)
     return folder
 
 

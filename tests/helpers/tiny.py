@@ -53,6 +53,25 @@ def tiny_tokenizer(chat_template: bool = True) -> PreTrainedTokenizerFast:
     return tok
 
 
+@functools.lru_cache(maxsize=None)
+def byte_tokenizer() -> PreTrainedTokenizerFast:
+    """A byte-level BPE tokenizer with the tiny chat template: any text encodes (behaviour corpora, questions)."""
+    from tokenizers import ByteLevelBPETokenizer
+
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(["hello world"], vocab_size=300, special_tokens=["<pad>", "<s>", "</s>", "<|im_start|>", "<|im_end|>"])
+    tok = PreTrainedTokenizerFast(tokenizer_object=bpe, pad_token="<pad>", bos_token="<s>", eos_token="</s>")
+    tok.chat_template = CHAT_TEMPLATE
+    return tok
+
+
+def byte_model(arch: str = "llama", seed: int = 0) -> torch.nn.Module:
+    """A tiny model whose vocabulary matches :func:`byte_tokenizer`."""
+    model = tiny_model(arch, seed)
+    model.resize_token_embeddings(len(byte_tokenizer()), mean_resizing=False)
+    return model
+
+
 def tiny_model(arch: str, seed: int = 0) -> torch.nn.Module:
     config = ARCHITECTURES[arch]()
     config._attn_implementation = "eager" if arch.startswith("gemma") else "sdpa"
@@ -63,6 +82,10 @@ def tiny_model(arch: str, seed: int = 0) -> torch.nn.Module:
 
 def tiny_loaded(arch: str, seed: int = 0) -> LoadedModel:
     return LoadedModel.from_objects(tiny_model(arch, seed), tiny_tokenizer(), name=f"tiny-{arch}")
+
+
+def byte_loaded(arch: str = "llama", seed: int = 0) -> LoadedModel:
+    return LoadedModel.from_objects(byte_model(arch, seed), byte_tokenizer(), name=f"tiny-{arch}-bytes")
 
 
 def random_examples(n: int, min_len: int = 3, max_len: int = 17, seed: int = 0) -> list[list[int]]:

@@ -1,0 +1,41 @@
+"""fit / validate / test / predict: LightningCLI over MetaModel and MetaDataModule, with our defaults."""
+from __future__ import annotations
+
+import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
+from jsonargparse import lazy_instance
+from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.loggers import TensorBoardLogger
+
+from meta_lightning.data import MetaDataModule
+from meta_lightning.meta import MetaModel
+
+
+def trainer_defaults() -> dict:
+    return {
+        "precision": "bf16-mixed" if torch.cuda.is_available() else "32-true",
+        "logger": lazy_instance(TensorBoardLogger, save_dir="runs", name="meta", default_hp_metric=False),
+        "gradient_clip_val": 1.0,
+    }
+
+
+class MetaCLI(LightningCLI):
+    """After ``fit``, the run is tested (held-out lies included) and its summary printed and saved."""
+
+    def __init__(self, args=None, run: bool = True):
+        from meta_lightning.cli import EPILOG
+
+        super().__init__(MetaModel, MetaDataModule, trainer_defaults=trainer_defaults(), args=args, run=run,
+                         seed_everything_default=0,
+                         parser_kwargs={"prog": "python -m meta_lightning", "epilog": EPILOG})
+
+    def add_arguments_to_parser(self, parser) -> None:
+        parser.add_argument("--test_after_fit", type=bool, default=True,
+                            help="After fit, run test on the trained weights and print the summary table.")
+        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.set_defaults({"checkpoint.save_last": True, "checkpoint.save_top_k": 0})
+        parser.link_arguments("data.eval_behaviors", "model.eval_behaviors")
+
+    def after_fit(self) -> None:
+        if self.config[self.subcommand].get("test_after_fit", True) and not self.trainer.interrupted:
+            self.trainer.test(self.model, datamodule=self.datamodule, verbose=False)

@@ -1,0 +1,195 @@
+"""The LightningDataModule: behaviour conversations -> cached input-model activations -> question batches."""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from typing import Optional, Sequence
+
+import torch
+from lightning.pytorch import LightningDataModule
+from torch.utils.data import ConcatDataset, DataLoader, RandomSampler, WeightedRandomSampler
+
+from meta_lightning.behaviors import REGISTRY, TRAINING_BEHAVIORS, get_behavior
+from meta_lightning.cache import ActivationCache
+from meta_lightning.capture import ActivationCapturer, resolve_layers
+from meta_lightning.data.activations import CaptureSettings, behavior_activations
+from meta_lightning.data.questions import QuestionDataset, collate
+from meta_lightning.errors import ConfigError
+from meta_lightning.models import ModelSpec
+from meta_lightning.models.load import LoadedModel, load_model
+from meta_lightning.paths import resolve_cache_dir
+from meta_lightning.seeding import generator
+
+SAMPLING = ("uniform", "proportional")
+
+
+class MetaDataModule(LightningDataModule):
+    """Builds behaviour conversations, captures the input-model's activations once (cached), serves questions.
+
+    Args:
+        input_model: The frozen model whose activations are read.
+        behaviors: Training behaviours, any non-empty combination of sentiment, emotion, language, multilingual.
+        eval_behaviors: Behaviours only evaluated, never trained on (out of distribution): lies by default.
+        behavior_options: Per-behaviour options, e.g. ``{lies: {style: answer_only}, sentiment: {dataset: sst2.csv}}``.
+        k: Assistant turns per few-shot conversation (a behaviour_options entry overrides it).
+        capture: Layers, positions and batching of the input-model capture.
+        train_size: Conversations per training behaviour in the train split.
+        val_size: Conversations per behaviour in each val split.
+        test_size: Conversations per behaviour in each test split.
+        eval_test_split: Split of the eval behaviours used by ``test``; ``all`` uses every fact, since none is trained on.
+        questions_per_conversation: Yes/No questions asked about each conversation (they share its activations).
+        sampling: ``uniform``: each training behaviour equally often per batch (the paper); ``proportional``: by size.
+        batch_size: Questions per training batch.
+        eval_batch_size: Questions per validation/test batch (default: batch_size).
+        num_workers: DataLoader worker processes.
+        seed: The one data seed: conversations, questions and sampling streams all derive from it.
+        cache_dir: Activation cache root (default: ``$META_LIGHTNING_CACHE`` or ``~/.cache/meta_lightning``).
+        use_cache: Read and write the on-disk activation cache; false captures in memory on every run.
+        device: Where the input-model runs for capture: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
+    """
+
+    def __init__(self, input_model: ModelSpec = ModelSpec(), behaviors: Sequence[str] = ("multilingual",),
+                 eval_behaviors: Sequence[str] = ("lies",), behavior_options: Optional[dict[str, dict]] = None,
+                 k: int = 3, capture: CaptureSettings = CaptureSettings(), train_size: int = 256, val_size: int = 32,
+                 test_size: int = 64, eval_test_split: str = "all", questions_per_conversation: int = 2,
+                 sampling: str = "uniform", batch_size: int = 16, eval_batch_size: Optional[int] = None,
+                 num_workers: int = 0, seed: int = 0, cache_dir: Optional[str] = None, use_cache: bool = True,
+                 device: str = "auto"):
+        super().__init__()
+        behaviors, eval_behaviors = list(behaviors), list(eval_behaviors)
+        if not behaviors:
+            raise ConfigError("data.behaviors", "the training combination is empty",
+                              f"Name at least one of {', '.join(TRAINING_BEHAVIORS)}")
+        for field, names in (("data.behaviors", behaviors), ("data.eval_behaviors", eval_behaviors)):
+            for name in names:
+                if name not in REGISTRY:
+                    raise ConfigError(field, f"unknown behaviour {name!r}", f"Use one of: {', '.join(sorted(REGISTRY))}")
+        for name in behavior_options or {}:
+            if name not in behaviors + eval_behaviors:
+                raise ConfigError("data.behavior_options", f"options for {name!r}, which is not a listed behaviour",
+                                  "Add it to data.behaviors or data.eval_behaviors, or drop its options")
+        if sampling not in SAMPLING:
+            raise ConfigError("data.sampling", f"unknown sampling {sampling!r}", f"Use one of: {', '.join(SAMPLING)}")
+        for field, value in (("data.train_size", train_size), ("data.batch_size", batch_size),
+                             ("data.questions_per_conversation", questions_per_conversation)):
+            if value < 1:
+                raise ConfigError(field, f"must be at least 1, got {value}", "Use a positive number")
+        self.input_model = input_model if isinstance(input_model, ModelSpec) else ModelSpec(**input_model)
+        self.capture = capture if isinstance(capture, CaptureSettings) else CaptureSettings(**capture)
+        self.behaviors, self.eval_behaviors = behaviors, eval_behaviors
+        self.behavior_options = dict(behavior_options or {})
+        self.k, self.seed = k, seed
+        self.sizes = {"train": train_size, "val": val_size, "test": test_size}
+        self.eval_test_split = eval_test_split
+        self.questions_per_conversation, self.sampling = questions_per_conversation, sampling
+        self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
+        self.num_workers, self.cache_dir, self.use_cache, self.device = num_workers, cache_dir, use_cache, device
+        self._loaded: Optional[LoadedModel] = None
+        self.datasets: dict[str, list[QuestionDataset]] = {}
+        self.capture_report: dict = {}
+        self.save_hyperparameters(logger=False)
+        # Plain data only, so a checkpoint loads with weights_only=True.
+        self.hparams.update(input_model=asdict(self.input_model), capture=asdict(self.capture), behaviors=behaviors,
+                            eval_behaviors=eval_behaviors, behavior_options=self.behavior_options)
+
+    # -- input-model and activations ----------------------------------------------------------------------
+    def _device(self) -> str:
+        if self.device == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        return self.device
+
+    def input(self) -> LoadedModel:
+        """The frozen input-model, loaded once per process."""
+        if self._loaded is None:
+            self._loaded = load_model(self.input_model, device=self._device(), causal_lm=False, field="data.input_model")
+            resolve_layers(self.capture.layers, self._loaded.parts.num_layers, "data.capture.layers")
+        return self._loaded
+
+    def layers(self) -> list[int]:
+        """The resolved input-model layers read."""
+        return resolve_layers(self.capture.layers, self.input().parts.num_layers, "data.capture.layers")
+
+    def behavior(self, name: str):
+        options = {"k": self.k, **self.behavior_options.get(name, {})}
+        if name == "lies":
+            options.pop("k", None)
+        try:
+            return get_behavior(name, **options)
+        except TypeError as e:
+            raise ConfigError(f"data.behavior_options.{name}", str(e).split(") ", 1)[-1], "Use the behaviour's documented options") from e
+
+    def plan(self, stage: Optional[str] = None) -> list[tuple[str, str, int]]:
+        """The (behaviour, split, conversations) triples a stage needs; ``None``: every stage."""
+        out = []
+        if stage in (None, "fit"):
+            out += [(b, "train", self.sizes["train"]) for b in self.behaviors]
+        if stage in (None, "fit", "validate"):
+            out += [(b, "val", self.sizes["val"]) for b in self.behaviors + self.eval_behaviors]
+        if stage in (None, "test", "predict"):
+            out += [(b, "test", self.sizes["test"]) for b in self.behaviors]
+            out += [(b, self.eval_test_split, self.sizes["test"]) for b in self.eval_behaviors]
+        return [(b, s, n) for b, s, n in dict.fromkeys(out) if n > 0]
+
+    def _activations(self, plan) -> dict:
+        loaded = self.input()
+        cache = ActivationCache(resolve_cache_dir(self.cache_dir)) if self.use_cache else None
+        capturer = ActivationCapturer(loaded, self.layers(),
+                                      self.capture.positions, self.capture.batch_size, self.capture.max_tokens)
+        start, out = time.perf_counter(), {}
+        for name, split, n in plan:
+            out[(name, split)] = behavior_activations(loaded, self.behavior(name), split, n, self.seed, self.capture,
+                                                      cache, capturer=capturer)
+        stats = capturer.stats
+        self.capture_report = {"entries": len(out), "captured": sum(a.report.captured_examples > 0 for a in out.values()),
+                               "tokens": stats.tokens, "forwards": stats.forwards, "seconds": time.perf_counter() - start}
+        return out
+
+    def prepare_data(self) -> None:
+        """Fill the cache for every stage (rank 0 of each node; other ranks then only read)."""
+        if self.use_cache:
+            self._activations(self.plan())
+            print(self.describe_capture(), flush=True)
+
+    def describe_capture(self) -> str:
+        r = self.capture_report
+        if not r:
+            return "capture: nothing run"
+        rate = r["tokens"] / r["seconds"] if r["seconds"] else 0.0
+        return (f"capture: {r['entries']} cache entries, {r['captured']} captured now; {r['tokens']:,} input-model tokens "
+                f"in {r['forwards']} forwards, {r['seconds']:.1f} s ({rate:,.0f} tokens/s)")
+
+    def setup(self, stage: Optional[str] = None) -> None:
+        acts = self._activations(self.plan(stage))
+        for (name, split), a in acts.items():
+            key = "train" if split == "train" else ("val" if split == "val" else "test")
+            ds = QuestionDataset(self.behavior(name), a, self.seed, self.questions_per_conversation)
+            self.datasets.setdefault(key, [])
+            self.datasets[key] = [d for d in self.datasets[key] if d.name != name] + [ds]
+
+    # -- what the meta-model module needs to know -----------------------------------------------------------
+    def names(self, stage: str) -> list[str]:
+        return [d.name for d in self.datasets.get(stage, [])]
+
+    # -- loaders -------------------------------------------------------------------------------------------
+    def _loader(self, dataset, batch_size: int, sampler=None) -> DataLoader:
+        return DataLoader(dataset, batch_size=batch_size, sampler=sampler, shuffle=False, collate_fn=collate,
+                          num_workers=self.num_workers, persistent_workers=self.num_workers > 0)
+
+    def train_dataloader(self) -> DataLoader:
+        parts = self.datasets["train"]
+        dataset = ConcatDataset(parts)
+        if self.sampling == "uniform":  # each behaviour equally likely, whatever its size
+            weights = torch.cat([torch.full((len(p),), 1.0 / len(p)) for p in parts])
+            sampler = WeightedRandomSampler(weights, len(dataset), replacement=True, generator=generator(self.seed, "sampler"))
+        else:
+            sampler = RandomSampler(dataset, generator=generator(self.seed, "sampler"))
+        return self._loader(dataset, self.batch_size, sampler)
+
+    def val_dataloader(self) -> list[DataLoader]:
+        return [self._loader(d, self.eval_batch_size) for d in self.datasets.get("val", [])]
+
+    def test_dataloader(self) -> list[DataLoader]:
+        return [self._loader(d, self.eval_batch_size) for d in self.datasets.get("test", [])]
+
+    def predict_dataloader(self) -> list[DataLoader]:
+        return self.test_dataloader()

@@ -1,0 +1,54 @@
+"""Question datasets over cached activations, and the collate function that batches them."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch.utils.data import Dataset
+
+from meta_lightning.behaviors import Behavior
+from meta_lightning.data.activations import BehaviorActivations
+
+
+class QuestionDataset(Dataset):
+    """Yes/No questions about the conversations of one behaviour split; several questions share one capture.
+
+    An item holds the conversation's activation vectors flattened to ``[layers * positions, d]`` (layer-major),
+    the question, the answer, and labels to break metrics down by.
+    """
+
+    def __init__(self, behavior: Behavior, acts: BehaviorActivations, seed: int, per_conversation: int):
+        self.name = acts.behavior
+        self.split = acts.split
+        self.conversations = acts.conversations
+        self.activations = acts.activations
+        self.questions = behavior.questions(acts.conversations, seed, per_conversation)
+
+    def __len__(self) -> int:
+        return len(self.questions)
+
+    def __getitem__(self, index: int) -> dict:
+        q = self.questions[index]
+        conv = self.conversations[q.conversation]
+        return {
+            "activations": self.activations[q.conversation].flatten(0, -2).float(),
+            "question": q.text,
+            "answer": q.answer,
+            "behavior": self.name,
+            "label": conv.label,
+            "asked": q.asked_label,
+            "conversation": q.conversation,
+        }
+
+
+def collate(items: Sequence[dict]) -> dict:
+    """Activations stay a list (examples may carry different numbers of vectors); strings stay lists."""
+    return {
+        "activations": [item["activations"] for item in items],
+        "question": [item["question"] for item in items],
+        "answer": [item["answer"] for item in items],
+        "behavior": [item["behavior"] for item in items],
+        "label": [item["label"] for item in items],
+        "asked": [item["asked"] for item in items],
+        "yes": torch.tensor([item["answer"] == "Yes" for item in items]),
+    }

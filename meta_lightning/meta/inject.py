@@ -1,0 +1,69 @@
+"""Putting projected activation vectors into the meta-model's forward pass.
+
+``replace`` (Meta-Models, arXiv 2410.02472): the vectors are the placeholders' input embeddings.
+``add`` (Activation Oracles, arXiv 2512.15674): at decoder layer k, each placeholder's residual h becomes
+h + c * ||h|| * v / ||v||, so the injected vector has the residual's own scale at that depth.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import torch
+from torch import nn
+
+from meta_lightning.errors import ConfigError
+
+MODES = ("replace", "add")
+
+
+def add_placeholder_rows(model: nn.Module, vocab_size: int) -> None:
+    """Grow the embeddings (and an untied lm_head) to ``vocab_size``; new rows are the mean of the old ones.
+
+    Deterministic on purpose: the rows are not trained or checkpointed, so a reload must rebuild them exactly.
+    """
+    old = model.get_input_embeddings().weight.shape[0]
+    if vocab_size <= old:
+        return
+    model.resize_token_embeddings(vocab_size, mean_resizing=False)
+    with torch.no_grad():
+        emb = model.get_input_embeddings().weight
+        emb[old:] = emb[:old].mean(0)
+        head = model.get_output_embeddings()
+        if head is not None and head.weight is not emb and head.weight.shape[0] == vocab_size:
+            head.weight[old:] = head.weight[:old].mean(0)
+            if getattr(head, "bias", None) is not None:
+                head.bias[old:] = head.bias[:old].mean()
+
+
+def replace_embeddings(embeddings: torch.Tensor, mask: torch.Tensor, vectors: torch.Tensor) -> torch.Tensor:
+    """``embeddings`` [B, T, d] with the rows under ``mask`` [B, T] replaced, in order, by ``vectors`` [N, d]."""
+    if int(mask.sum()) != vectors.shape[0]:
+        raise ConfigError("model.template", f"{int(mask.sum())} placeholders for {vectors.shape[0]} activation vectors",
+                          "Each example needs one placeholder per vector")
+    return embeddings.masked_scatter(mask.unsqueeze(-1), vectors.to(embeddings.dtype))
+
+
+def norm_matched_add(hidden: torch.Tensor, mask: torch.Tensor, vectors: torch.Tensor, coefficient: float) -> torch.Tensor:
+    """``hidden`` with c * ||h|| * v / ||v|| added at the placeholder rows."""
+    h = hidden[mask]
+    v = vectors.to(hidden.dtype)
+    step = coefficient * h.norm(dim=-1, keepdim=True) * v / v.norm(dim=-1, keepdim=True).clamp_min(1e-6)
+    out = hidden.clone()
+    out[mask] = h + step
+    return out
+
+
+@contextmanager
+def add_at_layer(layer: nn.Module, mask: torch.Tensor, vectors: torch.Tensor, coefficient: float):
+    """While active, the input of ``layer`` (decoder block k) gets :func:`norm_matched_add`."""
+    def pre_hook(module, args, kwargs):
+        if args:
+            return (norm_matched_add(args[0], mask, vectors, coefficient),) + tuple(args[1:]), kwargs
+        kwargs = dict(kwargs, hidden_states=norm_matched_add(kwargs["hidden_states"], mask, vectors, coefficient))
+        return args, kwargs
+
+    handle = layer.register_forward_pre_hook(pre_hook, with_kwargs=True)
+    try:
+        yield
+    finally:
+        handle.remove()

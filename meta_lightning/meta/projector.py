@@ -1,0 +1,52 @@
+"""Maps input-model activation vectors into the meta-model's hidden space."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from meta_lightning.errors import ConfigError
+
+KINDS = ("auto", "identity", "linear", "mlp")
+
+
+class Projector(nn.Module):
+    """``identity``, ``linear`` or a 2-layer ``mlp`` from ``d_in`` to ``d_out``.
+
+    With ``normalize``, every vector is first scaled to unit RMS and then by a learned gain per source layer
+    (initialised to ``target_rms``): hidden-state scales grow with depth, and the final layer's output is
+    post-norm, so raw vectors from different layers differ by orders of magnitude.
+    """
+
+    def __init__(self, d_in: int, d_out: int, kind: str = "linear", num_source_layers: int = 1,
+                 normalize: bool = False, target_rms: float = 1.0, mlp_hidden: int = 0):
+        super().__init__()
+        if kind not in KINDS[1:]:
+            raise ConfigError("model.projector", f"unknown projector {kind!r}", f"Use one of: {', '.join(KINDS)}")
+        if kind == "identity" and d_in != d_out:
+            raise ConfigError("model.projector", f"identity needs equal hidden sizes, but the input-model has {d_in} "
+                              f"and the meta-model {d_out}", "Use projector: linear or mlp")
+        self.kind, self.normalize, self.num_source_layers = kind, normalize, num_source_layers
+        if kind == "linear":
+            self.net = nn.Linear(d_in, d_out)
+        elif kind == "mlp":
+            hidden = mlp_hidden or max(d_in, d_out)
+            self.net = nn.Sequential(nn.Linear(d_in, hidden), nn.GELU(), nn.Linear(hidden, d_out))
+        else:
+            self.net = nn.Identity()
+        self.gain = nn.Parameter(torch.full((num_source_layers,), float(target_rms))) if normalize else None
+
+    def forward(self, vectors: torch.Tensor, layer_index: torch.Tensor) -> torch.Tensor:
+        """``vectors`` [N, d_in]; ``layer_index`` [N]: which source layer each vector came from."""
+        if self.gain is not None:
+            rms = vectors.float().pow(2).mean(-1, keepdim=True).clamp_min(1e-12).sqrt()
+            vectors = (vectors / rms) * self.gain[layer_index].unsqueeze(-1)
+        return self.net(vectors)
+
+
+def layer_indices(counts: list[int], num_source_layers: int, device=None) -> torch.Tensor:
+    """Source layer of every vector when each example's vectors are flattened layer-major ([L, P, d] -> [L*P, d])."""
+    parts = []
+    for n in counts:
+        per_layer = max(1, n // num_source_layers)
+        parts.append(torch.arange(n, device=device) // per_layer)
+    return torch.cat(parts).clamp_max(num_source_layers - 1) if parts else torch.zeros(0, dtype=torch.long)

@@ -1,0 +1,47 @@
+"""What of the meta-model trains: LoRA adapters, attention weights, everything, or nothing (projector only)."""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from torch import nn
+
+from meta_lightning.errors import ConfigError
+from meta_lightning.models.architecture import ModelParts
+
+MODES = ("lora", "attention", "full", "projector")
+
+
+def attention_modules(parts: ModelParts) -> list[nn.Module]:
+    """Each block's attention sub-module: the direct child whose name mentions attention (self_attn, attn, attention)."""
+    found = []
+    for block in parts.layers:
+        found += [m for name, m in block.named_children() if "attn" in name.lower() or "attention" in name.lower()]
+    return found
+
+
+def apply_trainable(model: nn.Module, parts: ModelParts, mode: str, lora_rank: int = 8, lora_alpha: float = 16.0,
+                    lora_dropout: float = 0.0, lora_targets: Optional[Sequence[str]] = None) -> nn.Module:
+    """Freeze ``model`` and unfreeze what ``mode`` trains. For ``lora``, returns the PEFT-wrapped model."""
+    if mode not in MODES:
+        raise ConfigError("model.trainable", f"unknown mode {mode!r}", f"Use one of: {', '.join(MODES)}")
+    model.requires_grad_(mode == "full")
+    if mode == "attention":
+        modules = attention_modules(parts)
+        if not modules:
+            raise ConfigError("model.trainable", "found no attention sub-module in the meta-model's blocks",
+                              "Use trainable: lora or full")
+        for m in modules:
+            m.requires_grad_(True)
+    if mode == "lora":
+        from peft import LoraConfig, get_peft_model
+        from peft.utils.constants import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as DEFAULTS
+
+        targets = list(lora_targets) if lora_targets else DEFAULTS.get(model.config.model_type, "all-linear")
+        config = LoraConfig(r=lora_rank, lora_alpha=lora_alpha, lora_dropout=lora_dropout, target_modules=targets,
+                            bias="none")
+        try:
+            model = get_peft_model(model, config)
+        except ValueError as e:
+            raise ConfigError("model.lora_targets", str(e).splitlines()[0][:200],
+                              "Name linear modules that exist in the meta-model, e.g. [q_proj, v_proj]") from e
+    return model
