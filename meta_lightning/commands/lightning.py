@@ -23,11 +23,19 @@ class MetaCLI(LightningCLI):
     """After ``fit``, the run is tested (held-out lies included) and its summary printed and saved."""
 
     def __init__(self, args=None, run: bool = True):
-        from meta_lightning.cli import EPILOG
+        import sys
 
+        from meta_lightning.cli import EPILOG
+        from meta_lightning.commands.configs import expand_extends
+
+        args = expand_extends(list(sys.argv[1:] if args is None else args))
         super().__init__(MetaModel, MetaDataModule, trainer_defaults=trainer_defaults(), args=args, run=run,
                          seed_everything_default=0,
                          parser_kwargs={"prog": "python -m meta_lightning", "epilog": EPILOG})
+
+    def parse_arguments(self, parser, args) -> None:
+        # ``args`` is always given (sys.argv expanded for ``extends:``), so skip LightningCLI's warning about it.
+        self.config = parser.parse_args(args)
 
     def add_arguments_to_parser(self, parser) -> None:
         parser.add_argument("--test_after_fit", type=bool, default=True,

@@ -41,6 +41,8 @@ class MetaModel(LightningModule):
         lora_targets: Module names LoRA adapts (default: PEFT's choice for the architecture, else all linear layers).
         placeholder: The added special token that marks where activation vectors go.
         template: The user turn, with ``{activations}`` and ``{question}``.
+        system_prompt: The meta-model's system turn; ``""`` keeps it empty (and short), null lets the chat template
+            insert its default.
         lr: AdamW peak learning rate (meta-model weights).
         projector_lr: Learning rate of the projector (default: lr).
         weight_decay: AdamW weight decay.
@@ -54,7 +56,7 @@ class MetaModel(LightningModule):
                  coefficient: float = 1.0, projector: str = "auto", normalize: bool = False, trainable: str = "lora",
                  lora_rank: int = 8, lora_alpha: float = 16.0, lora_dropout: float = 0.0,
                  lora_targets: Optional[Sequence[str]] = None, placeholder: str = DEFAULT_PLACEHOLDER,
-                 template: str = DEFAULT_TEMPLATE, lr: float = 1e-3, projector_lr: Optional[float] = None,
+                 template: str = DEFAULT_TEMPLATE, system_prompt: Optional[str] = "", lr: float = 1e-3, projector_lr: Optional[float] = None,
                  weight_decay: float = 0.0, warmup_steps: int = 10, schedule: str = "cosine", samples_to_log: int = 8,
                  eval_behaviors: Sequence[str] = ("lies",)):
         super().__init__()
@@ -89,7 +91,7 @@ class MetaModel(LightningModule):
         hp = self.hparams
         spec = self.spec if self.spec.dtype != "auto" else ModelSpec(**{**asdict(self.spec), "dtype": "float32"})
         loaded = load_model(spec, device="cpu", causal_lm=True, field="model.meta_model")
-        self.prompts = PromptBuilder(loaded.tokenizer, hp.placeholder, hp.template)
+        self.prompts = PromptBuilder(loaded.tokenizer, hp.placeholder, hp.template, hp.system_prompt)
         add_placeholder_rows(loaded.model, len(loaded.tokenizer))
         d_out = loaded.parts.hidden_size
         kind = hp.projector

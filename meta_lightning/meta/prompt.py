@@ -37,12 +37,14 @@ class PromptBuilder:
     resize the model's embeddings to ``len(tokenizer)`` (see :func:`meta_lightning.meta.inject.add_placeholder`).
     """
 
-    def __init__(self, tokenizer, placeholder: str = DEFAULT_PLACEHOLDER, template: str = DEFAULT_TEMPLATE):
+    def __init__(self, tokenizer, placeholder: str = DEFAULT_PLACEHOLDER, template: str = DEFAULT_TEMPLATE,
+                 system_prompt: Optional[str] = ""):
         for name in ("{activations}", "{question}"):
             if template.count(name) != 1:
                 raise ConfigError("model.template", f"must contain {name} exactly once (it contains it {template.count(name)} times)",
                                   f"Write e.g. {DEFAULT_TEMPLATE!r}")
         self.tokenizer, self.placeholder, self.template = tokenizer, placeholder, template
+        self.system_prompt = system_prompt
         if placeholder not in tokenizer.get_vocab():
             tokenizer.add_special_tokens({"additional_special_tokens": [placeholder]}, replace_extra_special_tokens=False)
         ids = tokenizer.encode(placeholder * 3, add_special_tokens=False)
@@ -62,7 +64,11 @@ class PromptBuilder:
     def prompt_ids(self, question: str, num_vectors: int) -> list[int]:
         content = self.template.format(activations=self.placeholder * num_vectors, question=question)
         templated = bool(getattr(self.tokenizer, "chat_template", None))
-        text = render_chat(self.tokenizer, [{"role": "user", "content": content}], add_generation_prompt=True)
+        messages = [{"role": "user", "content": content}]
+        # An explicit (even empty) system turn keeps templates from inserting their long default one.
+        if self.system_prompt is not None and (templated or self.system_prompt):
+            messages.insert(0, {"role": "system", "content": self.system_prompt})
+        text = render_chat(self.tokenizer, messages, add_generation_prompt=True)
         return self.tokenizer.encode(text, add_special_tokens=not templated)
 
     def answer_ids(self, answer: str) -> list[int]:

@@ -1,0 +1,51 @@
+"""`extends:` in experiment YAMLs: a config names the base it builds on, and `--config X` loads the base first.
+
+jsonargparse merges several ``--config`` files key by key, but a ``config:`` key inside a file replaces whole
+sections, so ``experiments/multilingual.yaml`` says ``extends: base.yaml`` and we expand it to
+``--config base.yaml --config <multilingual without extends>`` before LightningCLI parses.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from meta_lightning.errors import ConfigError
+
+
+def _chain(path: Path, seen: tuple[Path, ...] = ()) -> list[str]:
+    path = path.resolve()
+    if path in seen:
+        raise ConfigError("extends", f"{path} extends itself through {' -> '.join(str(p) for p in seen)}", "Remove the cycle")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as e:
+        raise ConfigError("--config", f"cannot read {path} ({e.strerror})", "Check the path") from e
+    except yaml.YAMLError as e:
+        raise ConfigError("--config", f"{path} is not valid YAML ({str(e).splitlines()[0]})", "Fix the YAML syntax") from e
+    if not isinstance(data, dict) or "extends" not in data:
+        return [str(path)]
+    bases = data.pop("extends")
+    out: list[str] = []
+    for base in [bases] if isinstance(bases, str) else list(bases or []):
+        out += _chain(path.parent / base, seen + (path,))
+    return out + [yaml.safe_dump(data, sort_keys=False)]
+
+
+def expand_extends(argv: list[str]) -> list[str]:
+    """Replace each ``--config FILE`` whose YAML has ``extends:`` by its bases, then the file's own content."""
+    out, i = [], 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--config" and i + 1 < len(argv) and Path(argv[i + 1]).is_file():
+            for item in _chain(Path(argv[i + 1])):
+                out += ["--config", item]
+            i += 2
+            continue
+        if arg.startswith("--config=") and Path(arg.split("=", 1)[1]).is_file():
+            for item in _chain(Path(arg.split("=", 1)[1])):
+                out += ["--config", item]
+        else:
+            out.append(arg)
+        i += 1
+    return out

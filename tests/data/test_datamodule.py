@@ -1,0 +1,101 @@
+import collections
+
+import pytest
+import torch
+
+from meta_lightning.data import MetaDataModule
+from meta_lightning.errors import ConfigError
+from tests.helpers.folders import save_byte_model
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    return str(save_byte_model(tmp_path_factory.mktemp("m") / "tiny", "llama"))
+
+
+def _dm(model_dir, **kw):
+    args = dict(input_model={"name": model_dir}, behaviors=["sentiment", "language"], capture={"layers": [1, -1]},
+                train_size=8, val_size=6, test_size=4, batch_size=4)
+    return MetaDataModule(**{**args, **kw})
+
+
+def test_loaders_serve_collated_batches_per_dataset(model_dir):
+    dm = _dm(model_dir)
+    dm.prepare_data()
+    dm.setup("fit")
+    assert dm.names("val") == ["sentiment", "language", "lies"]
+    batch = next(iter(dm.train_dataloader()))
+    assert len(batch["activations"]) == 4 and batch["activations"][0].shape == (2, 64)
+    assert batch["yes"].dtype == torch.bool and set(batch["answer"]) <= {"Yes", "No"}
+    assert {"question", "behavior", "label", "asked"} <= set(batch)
+    assert [len(loader.dataset) for loader in dm.val_dataloader()] == [12, 12, 12]
+    dm.setup("test")
+    assert dm.names("test") == ["sentiment", "language", "lies"]
+
+
+def test_uniform_sampling_balances_unequal_behaviours_and_proportional_follows_size(model_dir):
+    # language has 6 classes, so 30 conversations vs sentiment's 6 (sizes differ 5x).
+    counts = {}
+    for sampling in ("uniform", "proportional"):
+        dm = _dm(model_dir, train_size=30, sampling=sampling)
+        dm.setup("fit")
+        dm.datasets["train"][0].questions = dm.datasets["train"][0].questions[:12]  # sentiment: 12 of 72 questions
+        seen = collections.Counter(b for batch in dm.train_dataloader() for b in batch["behavior"])
+        counts[sampling] = seen["sentiment"] / sum(seen.values())
+    assert 0.35 < counts["uniform"] < 0.65
+    assert counts["proportional"] == pytest.approx(12 / 72)
+
+
+def test_same_seed_same_batches_other_seed_other_batches(model_dir):
+    def first_questions(seed):
+        dm = _dm(model_dir, seed=seed)
+        dm.setup("fit")
+        return [q for batch in dm.train_dataloader() for q in batch["question"]]
+
+    assert first_questions(0) == first_questions(0)
+    assert first_questions(0) != first_questions(1)
+
+
+def test_second_datamodule_reads_the_cache_without_forwards(model_dir):
+    _dm(model_dir).prepare_data()
+    dm = _dm(model_dir)
+    dm.prepare_data()
+    assert dm.capture_report["forwards"] == 0 and dm.capture_report["captured"] == 0
+
+
+def test_use_cache_false_writes_nothing(model_dir, tmp_path):
+    dm = _dm(model_dir, use_cache=False, cache_dir=str(tmp_path / "c"))
+    dm.prepare_data()
+    dm.setup("fit")
+    assert dm.capture_report["forwards"] > 0 and not (tmp_path / "c" / "activations").exists()
+
+
+def test_generate_tokens_changes_the_key_and_the_activations(model_dir):
+    plain = _dm(model_dir)
+    plain.setup("fit")
+    gen = _dm(model_dir, capture={"layers": [1, -1], "generate_tokens": 4})
+    gen.setup("fit")
+    a, b = plain.datasets["train"][0], gen.datasets["train"][0]
+    assert not torch.equal(a.activations[0], b.activations[0])
+    again = _dm(model_dir, capture={"layers": [1, -1], "generate_tokens": 4})
+    again.setup("fit")
+    assert torch.equal(again.datasets["train"][0].activations[0], b.activations[0])  # greedy: deterministic
+    assert again.capture_report["forwards"] == 0
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"behaviors": []}, "data.behaviors: the training combination is empty"),
+    ({"behaviors": ["sentimnet"]}, "data.behaviors: unknown behaviour 'sentimnet'"),
+    ({"eval_behaviors": ["liars"]}, "data.eval_behaviors: unknown behaviour 'liars'"),
+    ({"sampling": "random"}, "data.sampling: unknown sampling 'random'"),
+    ({"behavior_options": {"emotion": {"k": 2}}}, "data.behavior_options: options for 'emotion'"),
+])
+def test_bad_config_names_the_field(model_dir, kwargs, message):
+    with pytest.raises(ConfigError, match="^" + message):
+        _dm(model_dir, **kwargs)
+
+
+def test_layer_out_of_range_names_the_layer_count(model_dir):
+    dm = _dm(model_dir, capture={"layers": [9]})
+    with pytest.raises(ConfigError, match=r"data.capture.layers.*4"):
+        dm.prepare_data()

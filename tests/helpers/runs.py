@@ -1,0 +1,35 @@
+"""Tiny end-to-end runs through the real CLI: model folders and a YAML that trains in seconds."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from tests.helpers.folders import save_byte_model
+
+
+def tiny_run_config(tmp_path: Path, **overrides) -> Path:
+    """A full fit config on two tiny byte-level models (input llama, meta qwen2), written to ``tmp_path``."""
+    inp, meta = tmp_path / "tiny_in", tmp_path / "tiny_meta"
+    if not inp.exists():
+        save_byte_model(inp, "llama", 0)
+        save_byte_model(meta, "qwen2", 1)
+    config = {
+        "seed_everything": 0,
+        "trainer": {"max_steps": 6, "val_check_interval": 3, "check_val_every_n_epoch": None, "log_every_n_steps": 1,
+                    "enable_progress_bar": False, "enable_model_summary": False, "num_sanity_val_steps": 0,
+                    "logger": {"class_path": "lightning.pytorch.loggers.TensorBoardLogger",
+                               "init_args": {"save_dir": str(tmp_path / "runs"), "name": "tiny", "default_hp_metric": False}}},
+        "data": {"input_model": {"name": str(inp)}, "behaviors": ["sentiment", "emotion"], "capture": {"layers": [1, -1]},
+                 "train_size": 12, "val_size": 6, "test_size": 6, "batch_size": 4},
+        "model": {"meta_model": {"name": str(meta)}, "trainable": "lora", "lr": 0.01, "warmup_steps": 1},
+    }
+    for dotted, value in overrides.items():
+        node = config
+        *parents, last = dotted.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[last] = value
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path

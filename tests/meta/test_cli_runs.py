@@ -1,0 +1,118 @@
+"""fit, test, validate, predict and checkpoints through the real LightningCLI on tiny models."""
+import json
+
+import pytest
+import torch
+import yaml
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from meta_lightning.cli import main
+from tests.helpers.runs import tiny_run_config
+
+
+def _version_dir(tmp_path, n=0):
+    return tmp_path / "runs" / "tiny" / f"version_{n}"
+
+
+@pytest.fixture
+def fitted(tmp_path, capsys):
+    config = tiny_run_config(tmp_path)
+    main(["fit", "--config", str(config)])
+    return tmp_path, config, capsys.readouterr().out
+
+
+def test_fit_writes_checkpoint_config_events_and_a_summary_that_test_reproduces(fitted):
+    tmp_path, config, out = fitted
+    run = _version_dir(tmp_path)
+    summary = json.loads((run / "summary.json").read_text())
+    assert set(summary["datasets"]) == {"sentiment", "emotion", "lies"}
+    lies = summary["datasets"]["lies"]
+    assert lies["held_out"] and lies["questions"] == 12 and len(lies["accuracy_ci95"]) == 2
+    assert "lies" in out and "TensorBoard logs:" in out
+    # Only trained tensors are checkpointed: LoRA and projector, no base weights.
+    ckpt = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
+    assert ckpt["state_dict"] and all("lora_" in k or k.startswith("projector.") for k in ckpt["state_dict"])
+    # TensorBoard: per-dataset metrics, hp metrics, samples and the lie confusion figure.
+    events = EventAccumulator(str(run), size_guidance={"images": 0, "tensors": 0}).Reload()
+    scalars = set(events.Tags()["scalars"])
+    assert {"val/sentiment/acc", "val/lies/auroc", "hp/lies_acc", "hp/val_acc", "train/loss"} <= scalars
+    assert "val/lies/confusion" in events.Tags()["images"]
+    assert any(t.startswith("val/lies/samples") for t in events.Tags()["tensors"])
+    # The saved config.yaml plus the checkpoint give the same test metrics in a new process-like run.
+    main(["test", "--config", str(run / "config.yaml"), "--ckpt_path", str(run / "checkpoints" / "last.ckpt"),
+          "--trainer.logger.init_args.version", "reloaded"])
+    again = json.loads((tmp_path / "runs" / "tiny" / "reloaded" / "summary.json").read_text())
+    for name, d in summary["datasets"].items():
+        assert again["datasets"][name]["accuracy"] == pytest.approx(d["accuracy"], abs=1e-6)
+        assert again["datasets"][name]["auroc"] == pytest.approx(d["auroc"], abs=1e-6)
+
+
+def test_reloaded_checkpoint_differs_from_an_untrained_model(fitted):
+    """Guards the round-trip test: loading the checkpoint must matter."""
+    tmp_path, config, _ = fitted
+    main(["test", "--config", str(config), "--trainer.logger.init_args.version", "untrained"])
+    trained = json.loads((_version_dir(tmp_path) / "summary.json").read_text())
+    untrained = json.loads((tmp_path / "runs" / "tiny" / "untrained" / "summary.json").read_text())
+    diffs = [abs(trained["datasets"][n]["auroc"] - untrained["datasets"][n]["auroc"]) for n in trained["datasets"]]
+    assert max(diffs) > 1e-4
+
+
+def test_configs_compose_and_print_config_shows_the_full_run(tmp_path, capsys):
+    config = tiny_run_config(tmp_path)
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("data:\n  k: 2\nmodel:\n  injection: add\n")
+    with pytest.raises(SystemExit):
+        main(["fit", "--config", str(config), "--config", str(extra), "--print_config"])
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert printed["data"]["k"] == 2 and printed["data"]["train_size"] == 12
+    assert printed["model"]["injection"] == "add" and printed["model"]["trainable"] == "lora"
+
+
+@pytest.mark.parametrize("overrides", [{"model.injection": "add", "model.trainable": "attention"},
+                                       {"model.trainable": "projector", "model.projector": "mlp"},
+                                       {"model.trainable": "full", "data.sampling": "proportional"}])
+def test_other_modes_train_end_to_end(tmp_path, overrides):
+    config = tiny_run_config(tmp_path, **{"trainer.max_steps": 2, "trainer.val_check_interval": 2, **overrides})
+    main(["fit", "--config", str(config)])
+    assert (_version_dir(tmp_path) / "summary.json").is_file()
+
+
+def test_predict_returns_p_yes_per_question(tmp_path, capsys):
+    config = tiny_run_config(tmp_path)
+    from meta_lightning.commands.lightning import MetaCLI
+
+    cli = MetaCLI(args=["--config", str(config)], run=False)
+    predictions = cli.trainer.predict(cli.model, datamodule=cli.datamodule)
+    rows = [r for loader in predictions for batch in loader for r in batch]
+    assert len(rows) == 2 * 6 * 3 and all(0.0 <= r["p_yes"] <= 1.0 for r in rows)
+    assert {r["behavior"] for r in rows} == {"sentiment", "emotion", "lies"}
+
+
+def test_ask_answers_a_new_conversation_like_predict_does(fitted, capsys):
+    tmp_path, config, _ = fitted
+    from meta_lightning.commands.lightning import MetaCLI
+
+    ckpt = _version_dir(tmp_path) / "checkpoints" / "last.ckpt"
+    cli = MetaCLI(args=["--config", str(config), "--ckpt_path", str(ckpt)], run=False)
+    cli.datamodule.setup("test")
+    lies = next(d for d in cli.datamodule.datasets["test"] if d.name == "lies")
+    question = lies.questions[0]
+    conv = tmp_path / "conv.json"
+    conv.write_text(json.dumps(lies.conversations[question.conversation].messages))
+    main(["ask", "--ckpt_path", str(ckpt), "--conversation", str(conv), "--question", question.text, "--json"])
+    answer = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    predictions = cli.trainer.predict(cli.model, datamodule=cli.datamodule, ckpt_path=str(ckpt))
+    rows = [r for batch in predictions[[d.name for d in cli.datamodule.datasets["test"]].index("lies")] for r in batch]
+    assert rows[0]["question"] == question.text
+    assert answer["p_yes"] == pytest.approx(rows[0]["p_yes"], abs=1e-4)
+    assert answer["answer"] == rows[0]["prediction"]
+
+
+def test_ask_rejects_a_malformed_conversation_in_one_line(tmp_path, capsys):
+    bad = tmp_path / "conv.json"
+    bad.write_text('{"messages": [{"role": "user"}]}')
+    with pytest.raises(SystemExit) as e:
+        main(["ask", "--ckpt_path", str(tmp_path / "x.ckpt"), "--conversation", str(bad), "--question", "Q?"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --conversation: ") and len(err.splitlines()) == 1

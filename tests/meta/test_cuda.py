@@ -1,0 +1,25 @@
+"""The CUDA path (bf16-mixed training, bf16 input-model capture). Skipped on machines without a GPU."""
+import json
+
+import pytest
+import torch
+
+from meta_lightning.cli import main
+from tests.helpers.runs import tiny_run_config
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+def test_fit_on_cuda_uses_bf16_mixed_and_a_bf16_input_model(tmp_path):
+    from meta_lightning.commands.lightning import MetaCLI
+
+    config = tiny_run_config(tmp_path)
+    cli = MetaCLI(args=["--config", str(config)], run=False)
+    assert cli.trainer.precision == "bf16-mixed"
+    assert cli.datamodule.input().dtype == torch.bfloat16 and cli.datamodule.input().device.type == "cuda"
+    main(["fit", "--config", str(config)])
+    summary = json.loads((tmp_path / "runs" / "tiny" / "version_0" / "summary.json").read_text())
+    assert all(0.0 <= d["accuracy"] <= 1.0 for d in summary["datasets"].values())
+    ckpt = torch.load(tmp_path / "runs" / "tiny" / "version_0" / "checkpoints" / "last.ckpt", weights_only=True)
+    # Trained tensors stay float32 (LoRA and projector), whatever the autocast dtype.
+    assert all(v.dtype == torch.float32 for v in ckpt["state_dict"].values())

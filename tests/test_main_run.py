@@ -1,0 +1,30 @@
+"""The main command on the real default model, shrunk to a few steps: what CI runs end to end."""
+import json
+
+import pytest
+
+from meta_lightning.cli import main
+from meta_lightning.paths import default_cache_dir
+from tests.experiments.test_configs import EXPERIMENTS
+
+
+@pytest.fixture
+def user_cache(monkeypatch):
+    """The real per-user cache that the set-up command filled (the converted default model)."""
+    monkeypatch.delenv("META_LIGHTNING_CACHE", raising=False)
+    return default_cache_dir()
+
+
+def test_multilingual_yaml_runs_end_to_end_on_the_default_model(user_cache, tmp_path, capsys):
+    shrink = ["--data.train_size", "8", "--data.val_size", "2", "--data.test_size", "2", "--data.batch_size", "4",
+              "--data.cache_dir", str(tmp_path / "cache"), "--trainer.max_steps", "2", "--trainer.val_check_interval", "2",
+              "--trainer.logger.init_args.save_dir", str(tmp_path / "runs"), "--trainer.enable_progress_bar", "false"]
+    main(["fit", "--config", str(EXPERIMENTS / "multilingual.yaml"), *shrink])
+    out = capsys.readouterr().out
+    run = tmp_path / "runs" / "multilingual" / "version_0"
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["input_model"] == summary["meta_model"] == "smollm2-135m-instruct"
+    assert summary["global_step"] == 2 and set(summary["datasets"]) == {"multilingual", "lies"}
+    assert summary["datasets"]["lies"]["questions"] == 4
+    assert "input-model tokens" in out and "lies" in out and str(run) in out
+    assert (run / "config.yaml").is_file() and (run / "checkpoints" / "last.ckpt").is_file()
