@@ -20,3 +20,7 @@ class ConfigError(MetaLightningError):
         if fix:
             message += f". {fix}"
         super().__init__(message)
+
+
+class TrainingDiverged(MetaLightningError):
+    """The loss became NaN or infinite; the run stops rather than train on garbage."""

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from lightning.pytorch import LightningModule
 
-from meta_lightning.errors import ConfigError
+from meta_lightning.errors import ConfigError, TrainingDiverged
 from meta_lightning.meta.inject import MODES, add_at_layer, add_placeholder_rows, replace_embeddings
 from meta_lightning.meta.evaluation import DatasetMetrics
 from meta_lightning.meta.projector import KINDS, Projector, layer_indices
@@ -155,9 +155,9 @@ class MetaModel(LightningModule):
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         loss, p_yes = self.loss_and_p_yes(batch)
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"loss is {loss.item()} at step {self.global_step} (batch from "
-                                     f"{', '.join(sorted(set(batch['behavior'])))}); stopping instead of training on it. "
-                                     "Lower model.lr or check the activations")
+            raise TrainingDiverged(f"model.lr: the loss is {loss.item()} at step {self.global_step} (batch from "
+                                   f"{', '.join(sorted(set(batch['behavior'])))}); the run stops instead of training on it. "
+                                   "Lower model.lr, or check the activations for inf/NaN")
         acc = ((p_yes >= 0.5) == batch["yes"].to(p_yes.device)).float().mean()
         bs = len(batch["question"])
         self.log("train/loss", loss, prog_bar=True, batch_size=bs)

@@ -93,7 +93,7 @@ def test_ask_answers_a_new_conversation_like_predict_does(fitted, capsys):
     from meta_lightning.commands.lightning import MetaCLI
 
     ckpt = _version_dir(tmp_path) / "checkpoints" / "last.ckpt"
-    cli = MetaCLI(args=["--config", str(config), "--ckpt_path", str(ckpt)], run=False)
+    cli = MetaCLI(args=["--config", str(config)], run=False)
     cli.datamodule.setup("test")
     lies = next(d for d in cli.datamodule.datasets["test"] if d.name == "lies")
     question = lies.questions[0]
@@ -116,3 +116,22 @@ def test_ask_rejects_a_malformed_conversation_in_one_line(tmp_path, capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: --conversation: ") and len(err.splitlines()) == 1
+
+
+def test_a_nan_loss_stops_the_run_with_one_line_naming_step_and_datasets(tmp_path, capsys, monkeypatch):
+    from meta_lightning.data.questions import QuestionDataset
+
+    original = QuestionDataset.__getitem__
+
+    def poisoned(self, index):  # activations gone bad (an inf from a broken input-model, say)
+        item = original(self, index)
+        return {**item, "activations": torch.full_like(item["activations"], float("inf"))}
+
+    monkeypatch.setattr(QuestionDataset, "__getitem__", poisoned)
+    config = tiny_run_config(tmp_path)
+    with pytest.raises(SystemExit) as e:
+        main(["fit", "--config", str(config)])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: model.lr: the loss is ") and " at step " in err
+    assert "(batch from " in err and ("sentiment" in err or "emotion" in err)
