@@ -8,7 +8,8 @@ from meta_lightning.errors import MetaLightningError
 
 EPILOG = ("Other commands: `cache --config X` fills the activation cache without training (`--clean` empties it); "
           "`ask --ckpt_path C --conversation conv.json --question Q` asks a trained meta-model; "
-          "`download [NAMES ...]` makes models ready offline. Run `python -m meta_lightning COMMAND --help` for options.")
+          "`download [NAMES ...]` makes models ready offline; `sweep --config experiments/ablation.yaml` runs a grid "
+          "and `report SWEEP_DIR` tabulates and plots it. Run `python -m meta_lightning COMMAND --help` for options.")
 
 
 def _download(argv: list[str]) -> None:
@@ -38,7 +39,20 @@ def _ask(argv: list[str]) -> None:
     ask_command(argv)
 
 
-EXTRA_COMMANDS: dict[str, Callable[[list[str]], None]] = {"download": _download, "cache": _cache, "ask": _ask}
+def _sweep(argv: list[str]) -> None:
+    from meta_lightning.commands.sweep import sweep_command
+
+    sweep_command(argv)
+
+
+def _report(argv: list[str]) -> None:
+    from meta_lightning.commands.report import report_command
+
+    report_command(argv)
+
+
+EXTRA_COMMANDS: dict[str, Callable[[list[str]], None]] = {"download": _download, "cache": _cache, "ask": _ask,
+                                                          "sweep": _sweep, "report": _report}
 
 
 def _lightning(argv: list[str]) -> None:

@@ -30,7 +30,7 @@ class MetaCLI(LightningCLI):
 
         args = expand_extends(list(sys.argv[1:] if args is None else args))
         super().__init__(MetaModel, MetaDataModule, trainer_defaults=trainer_defaults(), args=args, run=run,
-                         seed_everything_default=0,
+                         seed_everything_default=0, save_config_kwargs={"overwrite": True},
                          parser_kwargs={"prog": "python -m meta_lightning", "epilog": EPILOG})
 
     def parse_arguments(self, parser, args) -> None:

@@ -42,7 +42,10 @@ class MetaDataModule(LightningDataModule):
         batch_size: Questions per training batch.
         eval_batch_size: Questions per validation/test batch (default: batch_size).
         num_workers: DataLoader worker processes.
-        seed: The one data seed: conversations, questions and sampling streams all derive from it.
+        seed: The one data seed: conversations, questions and (unless sampling_seed is set) the sampling stream
+            all derive from it, each through its own named stream.
+        sampling_seed: Seed of the training batch order alone (default: derived from seed). Sweeps vary it per
+            seed so that the conversations, and so the activation cache, stay shared.
         cache_dir: Activation cache root (default: ``$META_LIGHTNING_CACHE`` or ``~/.cache/meta_lightning``).
         use_cache: Read and write the on-disk activation cache; false captures in memory on every run.
         device: Where the input-model runs for capture: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
@@ -53,7 +56,7 @@ class MetaDataModule(LightningDataModule):
                  k: int = 3, capture: CaptureSettings = CaptureSettings(), train_size: int = 256, val_size: int = 32,
                  test_size: int = 64, eval_test_split: str = "all", questions_per_conversation: int = 2,
                  sampling: str = "uniform", batch_size: int = 16, eval_batch_size: Optional[int] = None,
-                 num_workers: int = 0, seed: int = 0, cache_dir: Optional[str] = None, use_cache: bool = True,
+                 num_workers: int = 0, seed: int = 0, sampling_seed: Optional[int] = None, cache_dir: Optional[str] = None, use_cache: bool = True,
                  device: str = "auto"):
         super().__init__()
         behaviors, eval_behaviors = list(behaviors), list(eval_behaviors)
@@ -78,13 +81,14 @@ class MetaDataModule(LightningDataModule):
         self.capture = capture if isinstance(capture, CaptureSettings) else CaptureSettings(**capture)
         self.behaviors, self.eval_behaviors = behaviors, eval_behaviors
         self.behavior_options = dict(behavior_options or {})
-        self.k, self.seed = k, seed
+        self.k, self.seed, self.sampling_seed = k, seed, sampling_seed
         self.sizes = {"train": train_size, "val": val_size, "test": test_size}
         self.eval_test_split = eval_test_split
         self.questions_per_conversation, self.sampling = questions_per_conversation, sampling
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
         self.num_workers, self.cache_dir, self.use_cache, self.device = num_workers, cache_dir, use_cache, device
         self._loaded: Optional[LoadedModel] = None
+        self._behaviors: dict = {}
         self.datasets: dict[str, list[QuestionDataset]] = {}
         self.capture_report: dict = {}
         self.save_hyperparameters(logger=False)
@@ -110,13 +114,17 @@ class MetaDataModule(LightningDataModule):
         return resolve_layers(self.capture.layers, self.input().parts.num_layers, "data.capture.layers")
 
     def behavior(self, name: str):
-        options = {"k": self.k, **self.behavior_options.get(name, {})}
-        if name == "lies":
-            options.pop("k", None)
-        try:
-            return get_behavior(name, **options)
-        except TypeError as e:
-            raise ConfigError(f"data.behavior_options.{name}", str(e).split(") ", 1)[-1], "Use the behaviour's documented options") from e
+        """The configured behaviour, built once (its corpus is read once per process)."""
+        if name not in self._behaviors:
+            options = {"k": self.k, **self.behavior_options.get(name, {})}
+            if name == "lies":
+                options.pop("k", None)
+            try:
+                self._behaviors[name] = get_behavior(name, **options)
+            except TypeError as e:
+                raise ConfigError(f"data.behavior_options.{name}", str(e).split(") ", 1)[-1],
+                                  "Use the behaviour's documented options") from e
+        return self._behaviors[name]
 
     def plan(self, stage: Optional[str] = None) -> list[tuple[str, str, int]]:
         """The (behaviour, split, conversations) triples a stage needs; ``None``: every stage."""
@@ -145,9 +153,9 @@ class MetaDataModule(LightningDataModule):
         return out
 
     def prepare_data(self) -> None:
-        """Fill the cache for every stage (rank 0 of each node; other ranks then only read)."""
+        """Fill the cache for the running stage (rank 0 of each node; other ranks then only read)."""
         if self.use_cache:
-            self._activations(self.plan())
+            self._activations(self.plan(self._stage()))
             print(self.describe_capture(), flush=True)
 
     def describe_capture(self) -> str:
@@ -157,6 +165,12 @@ class MetaDataModule(LightningDataModule):
         rate = r["tokens"] / r["seconds"] if r["seconds"] else 0.0
         return (f"capture: {r['entries']} cache entries, {r['captured']} captured now; {r['tokens']:,} input-model tokens "
                 f"in {r['forwards']} forwards, {r['seconds']:.1f} s ({rate:,.0f} tokens/s)")
+
+    def _stage(self) -> Optional[str]:
+        """The trainer's entry point (fit/validate/test/predict), or None outside a trainer: every stage."""
+        trainer = self.trainer
+        fn = getattr(getattr(trainer, "state", None), "fn", None) if trainer is not None else None
+        return fn.value if fn is not None else None
 
     def setup(self, stage: Optional[str] = None) -> None:
         acts = self._activations(self.plan(stage))
@@ -170,6 +184,20 @@ class MetaDataModule(LightningDataModule):
     def names(self, stage: str) -> list[str]:
         return [d.name for d in self.datasets.get(stage, [])]
 
+    def activation_statistics(self) -> Optional[tuple[torch.Tensor, torch.Tensor]]:
+        """Per-source-layer mean and std ``[layers, d]`` of the training behaviours' activations.
+
+        From the train split when it is loaded, else from whatever split of the training behaviours is (an
+        untrained baseline evaluated with ``test``); label-free, so no answer leaks into them.
+        """
+        for stage in ("train", "val", "test"):
+            parts = [d for d in self.datasets.get(stage, []) if d.name in self.behaviors]
+            if parts:
+                # Positions pooled: every conversation's [L, P, d] becomes P rows of [L, d].
+                x = torch.cat([a.float().transpose(0, 1) for d in parts for a in d.activations])
+                return x.mean(0), x.std(0) if x.shape[0] > 1 else torch.ones_like(x[0])
+        return None
+
     # -- loaders -------------------------------------------------------------------------------------------
     def _loader(self, dataset, batch_size: int, sampler=None) -> DataLoader:
         return DataLoader(dataset, batch_size=batch_size, sampler=sampler, shuffle=False, collate_fn=collate,
@@ -177,12 +205,13 @@ class MetaDataModule(LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         parts = self.datasets["train"]
+        stream = generator(self.seed if self.sampling_seed is None else self.sampling_seed, "sampler")
         dataset = ConcatDataset(parts)
         if self.sampling == "uniform":  # each behaviour equally likely, whatever its size
             weights = torch.cat([torch.full((len(p),), 1.0 / len(p)) for p in parts])
-            sampler = WeightedRandomSampler(weights, len(dataset), replacement=True, generator=generator(self.seed, "sampler"))
+            sampler = WeightedRandomSampler(weights, len(dataset), replacement=True, generator=stream)
         else:
-            sampler = RandomSampler(dataset, generator=generator(self.seed, "sampler"))
+            sampler = RandomSampler(dataset, generator=stream)
         return self._loader(dataset, self.batch_size, sampler)
 
     def val_dataloader(self) -> list[DataLoader]:

@@ -34,6 +34,8 @@ class MetaModel(LightningModule):
         coefficient: c in h + c*||h||*v/||v|| for ``add`` mode.
         projector: ``auto`` (identity for the same model, else linear), ``identity``, ``linear`` or ``mlp``.
         normalize: Scale each vector to unit RMS, then by a learned gain per source layer.
+        standardize: Subtract each source layer's training mean and divide by its per-dimension std before the
+            projector (statistics from the training activations, saved in the checkpoint).
         trainable: ``lora``, ``attention`` (attention weights only, as in the paper), ``full`` or ``projector``.
         lora_rank: LoRA rank r.
         lora_alpha: LoRA alpha.
@@ -53,7 +55,7 @@ class MetaModel(LightningModule):
     """
 
     def __init__(self, meta_model: ModelSpec = ModelSpec(), injection: str = "replace", inject_layer: int = 1,
-                 coefficient: float = 1.0, projector: str = "auto", normalize: bool = False, trainable: str = "lora",
+                 coefficient: float = 1.0, projector: str = "auto", normalize: bool = False, standardize: bool = False, trainable: str = "lora",
                  lora_rank: int = 8, lora_alpha: float = 16.0, lora_dropout: float = 0.0,
                  lora_targets: Optional[Sequence[str]] = None, placeholder: str = DEFAULT_PLACEHOLDER,
                  template: str = DEFAULT_TEMPLATE, system_prompt: Optional[str] = "", lr: float = 1e-3, projector_lr: Optional[float] = None,
@@ -85,6 +87,9 @@ class MetaModel(LightningModule):
                               "Run through `python -m meta_lightning` with a data section")
         loaded = dm.input()
         self.build(loaded.parts.hidden_size, len(dm.layers()), loaded.fingerprint)
+        stats = dm.activation_statistics() if self.hparams.standardize else None
+        if stats is not None:  # a checkpoint loaded afterwards replaces them with the ones it was trained with
+            self.projector.set_statistics(*stats)
 
     def build(self, input_hidden_size: int, num_source_layers: int, input_fingerprint: Optional[str] = None) -> None:
         """Load the meta-model, add the placeholder, make the projector and choose what trains."""
@@ -99,7 +104,8 @@ class MetaModel(LightningModule):
             kind = "identity" if (input_fingerprint == loaded.fingerprint and input_hidden_size == d_out) else "linear"
         rms = loaded.model.get_input_embeddings().weight.detach().float().pow(2).mean().sqrt().item()
         target = rms if hp.injection == "replace" else 1.0
-        self.projector = Projector(input_hidden_size, d_out, kind, num_source_layers, hp.normalize, target)
+        self.projector = Projector(input_hidden_size, d_out, kind, num_source_layers, hp.normalize, target,
+                                   standardize=hp.standardize)
         if hp.injection == "add" and not 0 <= hp.inject_layer < loaded.parts.num_layers:
             raise ConfigError("model.inject_layer", f"{hp.inject_layer} is out of range for a meta-model with "
                               f"{loaded.parts.num_layers} layers", f"Use 0 to {loaded.parts.num_layers - 1}")

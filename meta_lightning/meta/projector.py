@@ -12,13 +12,17 @@ KINDS = ("auto", "identity", "linear", "mlp")
 class Projector(nn.Module):
     """``identity``, ``linear`` or a 2-layer ``mlp`` from ``d_in`` to ``d_out``.
 
-    With ``normalize``, every vector is first scaled to unit RMS and then by a learned gain per source layer
+    With ``standardize``, each source layer's vectors first have that layer's training mean subtracted and are
+    divided by its per-dimension std (buffers, set by :meth:`set_statistics` and saved with the checkpoint):
+    residual streams are dominated by a shared mean direction and a few massive dimensions, and the part that
+    differs between conversations is a few percent of the norm.
+    With ``normalize``, every vector is then scaled to unit RMS and by a learned gain per source layer
     (initialised to ``target_rms``): hidden-state scales grow with depth, and the final layer's output is
     post-norm, so raw vectors from different layers differ by orders of magnitude.
     """
 
     def __init__(self, d_in: int, d_out: int, kind: str = "linear", num_source_layers: int = 1,
-                 normalize: bool = False, target_rms: float = 1.0, mlp_hidden: int = 0):
+                 normalize: bool = False, target_rms: float = 1.0, mlp_hidden: int = 0, standardize: bool = False):
         super().__init__()
         if kind not in KINDS[1:]:
             raise ConfigError("model.projector", f"unknown projector {kind!r}", f"Use one of: {', '.join(KINDS)}")
@@ -34,9 +38,27 @@ class Projector(nn.Module):
         else:
             self.net = nn.Identity()
         self.gain = nn.Parameter(torch.full((num_source_layers,), float(target_rms))) if normalize else None
+        self.standardize = standardize
+        if standardize:
+            self.register_buffer("mean", torch.zeros(num_source_layers, d_in))
+            self.register_buffer("std", torch.ones(num_source_layers, d_in))
+
+    def set_statistics(self, mean: torch.Tensor, std: torch.Tensor) -> None:
+        """Per-source-layer mean and std ``[num_source_layers, d_in]`` of the training activations."""
+        if not self.standardize:
+            return
+        if mean.shape != self.mean.shape or std.shape != self.std.shape:
+            raise ConfigError("model.standardize", f"statistics of shape {tuple(mean.shape)} do not fit "
+                              f"{tuple(self.mean.shape)} (source layers x input hidden size)",
+                              "Compute them from the same capture layers and input-model")
+        self.mean.copy_(mean)
+        # A near-constant dimension would turn noise into a huge value: floor each std at 0.1 % of its layer's mean.
+        self.std.copy_(torch.maximum(std, 1e-3 * std.mean(-1, keepdim=True)).clamp_min(1e-8))
 
     def forward(self, vectors: torch.Tensor, layer_index: torch.Tensor) -> torch.Tensor:
         """``vectors`` [N, d_in]; ``layer_index`` [N]: which source layer each vector came from."""
+        if self.standardize:
+            vectors = (vectors.float() - self.mean[layer_index]) / self.std[layer_index]
         if self.gain is not None:
             rms = vectors.float().pow(2).mean(-1, keepdim=True).clamp_min(1e-12).sqrt()
             vectors = (vectors / rms) * self.gain[layer_index].unsqueeze(-1)

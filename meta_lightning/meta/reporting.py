@@ -31,6 +31,7 @@ def run_dir(trainer) -> Path:
 class EpochReporter:
     def __init__(self, module: "MetaModel"):
         self._module = [module]  # a list, so the module is not registered as its own child
+        self.last_validation: dict[str, float] = {}
 
     @property
     def module(self) -> "MetaModel":
@@ -60,6 +61,8 @@ class EpochReporter:
         rows = m.metrics.take_rows(stage)
         if not results or m.trainer.sanity_checking:
             return
+        if stage == "val":
+            self.last_validation = {name: float(values["acc"]) for name, values in results.items()}
         dm = m.trainer.datamodule
         for name, values in results.items():
             for metric, value in values.items():
@@ -102,7 +105,7 @@ class EpochReporter:
             datasets[name] = entry
         summary = {"train_behaviors": dm.behaviors, "eval_behaviors": dm.eval_behaviors, "input_model": dm.input_model.name,
                    "meta_model": m.spec.name, "seed": dm.seed, "global_step": m.global_step, "datasets": datasets,
-                   "log_dir": str(out_dir)}
+                   "validation": self.last_validation, "log_dir": str(out_dir)}
         atomic_write_json(out_dir / "summary.json", summary)
         print(format_summary(summary), flush=True)
 

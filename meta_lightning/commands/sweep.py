@@ -1,0 +1,66 @@
+"""`python -m meta_lightning sweep --config experiments/ablation.yaml`: run (or list) a grid of cells."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from meta_lightning.paths import atomic_write_text
+
+
+def _fields_help() -> str:
+    from jsonargparse import ArgumentParser
+
+    from meta_lightning.sweep import SweepSettings
+
+    parser = ArgumentParser(prog="sweep file")
+    parser.add_class_arguments(SweepSettings, "sweep")
+    return "The sweep file's `sweep:` section (see experiments/ablation.yaml):\n" + parser.format_help().split("\n", 2)[-1]
+
+
+def sweep_command(argv: list[str]) -> None:
+    from meta_lightning.sweep import expand, load_sweep
+    from meta_lightning.sweep.run import run_local, status
+
+    if "--help" in argv or "-h" in argv:
+        print(_fields_help())
+    parser = argparse.ArgumentParser(prog="python -m meta_lightning sweep",
+                                     description="Run every cell of a grid; finished cells are skipped.")
+    parser.add_argument("--config", required=True, help="sweep YAML with a `sweep:` section")
+    parser.add_argument("--dry-run", "--dry_run", dest="dry_run", action="store_true", help="list the cells and stop")
+    parser.add_argument("--directory", help="sweep directory (default: sweep.directory)")
+    parser.add_argument("--executor", choices=["local", "slurm"], help="override sweep.executor")
+    parser.add_argument("--retry-failed", "--retry_failed", dest="retry_failed", action="store_true",
+                        help="run failed cells again (by default they are reported and skipped)")
+    args = parser.parse_args(argv)
+    settings, _ = load_sweep(args.config)
+    if args.directory:
+        settings.directory = args.directory
+    if args.executor:
+        settings.executor = args.executor
+    cells = expand(settings)
+    sweep_dir = Path(settings.directory)
+    states = {c.name: status(sweep_dir, c) for c in cells}
+    width = max(len(c.name) for c in cells)
+    for c in cells:
+        print(f"{c.name:<{width}}  {c.command:<4}  {states[c.name]}")
+    todo = [c for c in cells if states[c.name] in ("pending", "partial") or (args.retry_failed and states[c.name] == "failed")]
+    print(f"sweep: {len(cells)} cells, {sum(s == 'done' for s in states.values())} done, {len(todo)} to run, "
+          f"directory {sweep_dir}")
+    if args.dry_run or not todo:
+        return
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(sweep_dir / "cells.json", json.dumps([c.name for c in cells], indent=1))
+    if settings.executor == "slurm":
+        from meta_lightning.sweep.slurm import run_slurm
+
+        run_slurm(settings, sweep_dir, todo)
+        print(f"sweep: submitted; `python -m meta_lightning report {sweep_dir}` works while it runs")
+        return
+    final = run_local(settings, sweep_dir, todo)
+    failed = [n for n, s in final.items() if s != "done"]
+    print(f"sweep: {len(todo) - len(failed)} of {len(todo)} cells finished; report: python -m meta_lightning report {sweep_dir}")
+    if failed:
+        print(f"sweep: failed: {', '.join(failed)} (see cells/<cell>/failed.json and output.log)", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,174 @@
+"""Collect a sweep's cell summaries into a table (CSV, Markdown) and the paper's figure (PNG)."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from meta_lightning.errors import ConfigError
+from meta_lightning.paths import atomic_write_text
+
+BASELINE = "untrained"
+
+
+@dataclass
+class Group:
+    """One grid cell over its seeds."""
+
+    name: str
+    held_out: dict[str, list[float]] = field(default_factory=dict)
+    """Held-out dataset -> accuracy of each finished seed."""
+    trained: dict[str, list[float]] = field(default_factory=dict)
+    """Training behaviour -> validation accuracy (test accuracy when no validation ran) of each seed."""
+    seeds: list[int] = field(default_factory=list)
+    pending: int = 0
+    """Seeds without a summary yet (running, failed or not started)."""
+
+
+def _mean_sd(values: list[float]) -> tuple[float, float]:
+    if not values:
+        return float("nan"), float("nan")
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def collect(sweep_dir: Path) -> list[Group]:
+    """Every cell under ``sweep_dir/cells``, grouped over seeds, in the order the sweep listed them."""
+    cells_dir = Path(sweep_dir) / "cells"
+    if not cells_dir.is_dir():
+        raise ConfigError("SWEEP_DIR", f"{sweep_dir} has no cells/ folder", "Give the sweep's directory (sweep.directory)")
+    groups: dict[str, Group] = {}
+    entries = []
+    for d in cells_dir.iterdir():
+        try:
+            cell = json.loads((d / "cell.json").read_text())
+        except (OSError, ValueError):
+            continue  # not a cell of ours (or a cell whose arguments were never written)
+        entries.append((d, cell))
+    order = _listed_order(Path(sweep_dir))
+    entries.sort(key=lambda e: (order.get(e[1]["name"], len(order)), e[1]["name"]))
+    for d, cell in entries:
+        g = groups.setdefault(cell["group"], Group(cell["group"]))
+        try:
+            summary = json.loads((d / "summary.json").read_text())
+        except (OSError, ValueError):
+            g.pending += 1
+            continue
+        g.seeds.append(cell["seed"])
+        validation = summary.get("validation") or {}
+        for name, entry in summary["datasets"].items():
+            if entry["held_out"]:
+                g.held_out.setdefault(name, []).append(entry["accuracy"])
+            else:
+                g.trained.setdefault(name, []).append(validation.get(name, entry["accuracy"]))
+    return list(groups.values())
+
+
+def _listed_order(sweep_dir: Path) -> dict[str, int]:
+    try:
+        names = json.loads((sweep_dir / "cells.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return {n: i for i, n in enumerate(names)}
+
+
+def columns(groups: list[Group]) -> tuple[list[str], list[str]]:
+    held = sorted({n for g in groups for n in g.held_out})
+    trained = sorted({n for g in groups for n in g.trained})
+    return held, trained
+
+
+def rows(groups: list[Group]) -> tuple[list[str], list[list]]:
+    held, trained = columns(groups)
+    header = ["cell", "seeds", "pending"]
+    for n in held:
+        header += [f"{n}_acc_mean", f"{n}_acc_sd", f"{n}_acc_min", f"{n}_acc_max"]
+    header += [f"{n}_val_acc" for n in trained]
+    out = []
+    for g in groups:
+        row = [g.name, len(g.seeds), g.pending]
+        for n in held:
+            values = g.held_out.get(n, [])
+            mean, sd = _mean_sd(values)
+            row += [mean, sd, min(values, default=float("nan")), max(values, default=float("nan"))]
+        row += [_mean_sd(g.trained.get(n, []))[0] for n in trained]
+        out.append(row)
+    return header, out
+
+
+def to_csv(groups: list[Group]) -> str:
+    header, body = rows(groups)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(header)
+    writer.writerows([[f"{v:.4f}" if isinstance(v, float) else v for v in r] for r in body])
+    return buf.getvalue()
+
+
+def _fmt(v: float) -> str:
+    return "–" if v != v else f"{v:.3f}"
+
+
+def to_markdown(groups: list[Group]) -> str:
+    held, trained = columns(groups)
+    header = ["cell", "seeds"] + [f"{n} acc (mean ± sd)" for n in held] + [f"{n} val acc" for n in trained]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for g in groups:
+        seeds = f"{len(g.seeds)}" + (f" (+{g.pending} pending)" if g.pending else "")
+        cells = [g.name, seeds]
+        for n in held:
+            mean, sd = _mean_sd(g.held_out.get(n, []))
+            cells.append("–" if mean != mean else f"{mean:.3f} ± {sd:.3f}")
+        cells += [_fmt(_mean_sd(g.trained.get(n, []))[0]) for n in trained]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def figure(groups: list[Group], held_out: Optional[str] = None, chance: float = 0.5):
+    """Held-out accuracy per cell: each seed a point, the mean a bar, the untrained baseline and chance as lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    held, _ = columns(groups)
+    name = held_out or (held[0] if held else "lies")
+    cells = [g for g in groups if g.name != BASELINE]
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.55 * len(cells) + 2), 4.2))
+    for x, g in enumerate(cells):
+        values = g.held_out.get(name, [])
+        offsets = [(i - (len(values) - 1) / 2) * 0.08 for i in range(len(values))]
+        ax.scatter([x + o for o in offsets], values, s=18, color="tab:blue", alpha=0.7, zorder=3)
+        if values:
+            ax.hlines(statistics.fmean(values), x - 0.3, x + 0.3, color="black", linewidth=2, zorder=4)
+    ax.axhline(chance, color="grey", linestyle=":", label=f"chance ({chance:.2f})")
+    base = next((g.held_out.get(name, []) for g in groups if g.name == BASELINE), [])
+    if base:
+        ax.axhline(statistics.fmean(base), color="tab:red", linestyle="--", label="untrained meta-model")
+    ax.set_xticks(range(len(cells)))
+    ax.set_xticklabels([g.name for g in cells], fontsize=7, rotation=40, ha="right")
+    ax.set_ylabel(f"{name} accuracy (held out)")
+    ax.set_ylim(0, 1)
+    ax.set_title(f"Out-of-distribution {name} detection by training combination")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def write_report(sweep_dir: Path) -> dict[str, Path]:
+    """report.csv, report.md and report.png in the sweep directory; returns their paths."""
+    groups = collect(sweep_dir)
+    if not any(g.seeds for g in groups):
+        raise ConfigError("SWEEP_DIR", f"no finished cell under {sweep_dir}/cells yet", "Wait for a cell to finish")
+    sweep_dir = Path(sweep_dir)
+    paths = {"csv": sweep_dir / "report.csv", "md": sweep_dir / "report.md", "png": sweep_dir / "report.png"}
+    atomic_write_text(paths["csv"], to_csv(groups))
+    atomic_write_text(paths["md"], to_markdown(groups))
+    fig = figure(groups)
+    tmp = paths["png"].with_name(".report.png.tmp")
+    fig.savefig(tmp, format="png", dpi=120)
+    tmp.replace(paths["png"])
+    return paths

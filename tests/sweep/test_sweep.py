@@ -1,0 +1,126 @@
+"""The sweep command on tiny models: a 15-cell grid with one shared cache, kill and resume, report, slurm path."""
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from meta_lightning.capture.capture import ActivationCapturer
+from meta_lightning.cli import main
+from meta_lightning.sweep import expand, load_sweep
+from meta_lightning.sweep.report import write_report
+from meta_lightning.sweep.run import status
+from tests.helpers.runs import tiny_run_config
+
+FOUR = ["sentiment", "emotion", "language", "multilingual"]
+SIZES = {"train": 4, "val": 2, "test": 2}
+
+
+def _sweep_file(tmp_path: Path, behaviors: list, **sweep) -> Path:
+    base = tiny_run_config(tmp_path, **{"trainer.max_steps": 2, "trainer.val_check_interval": 2,
+                                        "data.train_size": SIZES["train"], "data.val_size": SIZES["val"],
+                                        "data.test_size": SIZES["test"]})
+    spec = {"configs": [base.name], "grid": {"data.behaviors": {"subsets": behaviors}}, "seeds": [0],
+            "directory": str(tmp_path / "sweep"), "isolate": False, **sweep}
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump({"sweep": spec}))
+    return path
+
+
+@pytest.fixture
+def count_captures(monkeypatch):
+    """(behaviour-free) count of conversations the input-model reads, over every capture in this process."""
+    seen = {"examples": 0, "forwards": 0}
+    original = ActivationCapturer.capture
+
+    def counting(self, examples):
+        before = self.stats.forwards
+        result = original(self, examples)
+        seen["examples"] += len(examples)
+        seen["forwards"] += self.stats.forwards - before
+        return result
+
+    monkeypatch.setattr(ActivationCapturer, "capture", counting)
+    return seen
+
+
+def test_fifteen_cell_grid_reads_each_dataset_once_and_reports(tmp_path, count_captures, capsys):
+    path = _sweep_file(tmp_path, FOUR)
+    main(["sweep", "--config", str(path)])
+    settings, _ = load_sweep(path)
+    cells = expand(settings)
+    assert len(cells) == 16 and all(status(tmp_path / "sweep", c) == "done" for c in cells)
+    # The input-model read each (dataset, split) once for the whole grid: 4 train, 5 val and 5 test sets.
+    assert count_captures["examples"] == 4 * SIZES["train"] + 5 * SIZES["val"] + 5 * SIZES["test"]
+    assert count_captures["forwards"] > 0
+    # Each cell is an ordinary run: its saved config.yaml, TensorBoard events named after the cell, a summary.
+    run = tmp_path / "sweep" / "cells" / "emotion+multilingual__seed0"
+    assert yaml.safe_load((run / "config.yaml").read_text())["data"]["behaviors"] == ["emotion", "multilingual"]
+    assert list(run.glob("events.out.tfevents.*"))
+    # The report: one row per cell, lie accuracy equal to the cells' own summaries.
+    paths = write_report(tmp_path / "sweep")
+    rows = list(csv.DictReader(paths["csv"].open()))
+    assert [r["cell"] for r in rows][:3] == ["untrained", "sentiment", "emotion"] and len(rows) == 16
+    summary = json.loads((run / "summary.json").read_text())
+    row = next(r for r in rows if r["cell"] == "emotion+multilingual")
+    assert float(row["lies_acc_mean"]) == pytest.approx(summary["datasets"]["lies"]["accuracy"], abs=1e-4)
+    assert float(row["emotion_val_acc"]) == pytest.approx(summary["validation"]["emotion"], abs=1e-4)
+    assert paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "| emotion+multilingual | 1 |" in paths["md"].read_text()
+
+
+def test_killed_sweep_resumes_without_rerunning_finished_cells(tmp_path):
+    path = _sweep_file(tmp_path, ["sentiment", "emotion", "language"])
+    cells_dir = tmp_path / "sweep" / "cells"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen([sys.executable, "-m", "meta_lightning", "sweep", "--config", str(path)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 240
+    while len(list(cells_dir.glob("*/summary.json"))) < 3 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = {p.parent.name: p.stat().st_mtime_ns for p in cells_dir.glob("*/summary.json")}
+    assert 3 <= len(finished) < 8, "the sweep should be killed part-way"
+    # A partial sweep already reports, and counts what is missing.
+    rows = list(csv.DictReader(write_report(tmp_path / "sweep")["csv"].open()))
+    assert sum(int(r["pending"]) for r in rows) + sum(int(r["seeds"]) for r in rows) <= 8
+    main(["sweep", "--config", str(path)])
+    after = {p.parent.name: p.stat().st_mtime_ns for p in cells_dir.glob("*/summary.json")}
+    assert len(after) == 8  # 7 subsets + the baseline
+    assert all(after[name] == mtime for name, mtime in finished.items()), "finished cells must not run again"
+
+
+def test_dry_run_lists_cells_and_runs_nothing(tmp_path, capsys):
+    path = _sweep_file(tmp_path, ["sentiment", "emotion"])
+    main(["sweep", "--config", str(path), "--dry-run"])
+    out = capsys.readouterr().out
+    assert "sentiment+emotion__seed0" in out and "untrained__seed0" in out and "4 cells, 0 done, 4 to run" in out
+    assert not (tmp_path / "sweep").exists()
+
+
+def test_a_failing_cell_is_reported_and_the_others_run(tmp_path, capsys):
+    path = _sweep_file(tmp_path, ["sentiment"], grid={"model.lr": [0.01, "not-a-number"]}, baseline=False)
+    with pytest.raises(SystemExit):
+        main(["sweep", "--config", str(path)])
+    cells = tmp_path / "sweep" / "cells"
+    assert (cells / "lr=0.01__seed0" / "summary.json").is_file()
+    assert json.loads((cells / "lr=not-a-number__seed0" / "failed.json").read_text())["returncode"] != 0
+    assert "failed: lr=not-a-number__seed0" in capsys.readouterr().err
+
+
+def test_slurm_executor_runs_cells_through_submitit(tmp_path):
+    from meta_lightning.sweep.slurm import run_slurm
+
+    path = _sweep_file(tmp_path, ["sentiment"], baseline=False)
+    settings, _ = load_sweep(path)
+    cells = expand(settings)
+    jobs = run_slurm(settings, tmp_path / "sweep", cells, cluster="debug", wait=True)
+    assert len(jobs) == 1 and jobs[0].result() == "done"
+    assert (tmp_path / "sweep" / "cells" / "sentiment__seed0" / "summary.json").is_file()
