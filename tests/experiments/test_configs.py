@@ -7,21 +7,38 @@ import yaml
 from meta_lightning.cli import main
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
-RUNNABLE = sorted(p for p in EXPERIMENTS.rglob("*.yaml") if p.name != "base.yaml")
+ALL = sorted(p for p in EXPERIMENTS.rglob("*.yaml") if p.name != "base.yaml")
+SWEEPS = [p for p in ALL if "sweep" in (yaml.safe_load(p.read_text()) or {})]
+RUNNABLE = [p for p in ALL if p not in SWEEPS]
 
 
 def test_there_are_experiments():
-    assert {p.name for p in RUNNABLE} >= {"sentiment.yaml", "emotion.yaml", "language.yaml", "multilingual.yaml", "all.yaml"}
+    assert {p.name for p in RUNNABLE} >= {"sentiment.yaml", "emotion.yaml", "language.yaml", "multilingual.yaml", "all.yaml",
+                                          "minilm__smollm2.yaml", "llama31_8b__phi2.yaml", "llama31_8b__internlm25_7b.yaml"}
+    assert {p.name for p in SWEEPS} >= {"ablation.yaml"}
+
+
+def _header(path):
+    return "\n".join(line for line in path.read_text().splitlines() if line.startswith("#"))
 
 
 @pytest.mark.parametrize("path", RUNNABLE, ids=lambda p: str(p.relative_to(EXPERIMENTS)))
 def test_experiment_parses_and_starts_with_a_comment_on_what_and_how_long(path, capsys):
     first = path.read_text().splitlines()[0]
     assert first.startswith("# ")
-    header = "\n".join(line for line in path.read_text().splitlines() if line.startswith("#"))
-    assert "min" in header or "hour" in header, "say how long it takes"
+    assert "min" in _header(path) or "hour" in _header(path), "say how long it takes"
     with pytest.raises(SystemExit) as e:
         main(["fit", "--config", str(path), "--print_config"])
     assert e.value.code in (0, None)
     printed = yaml.safe_load(capsys.readouterr().out)
     assert printed["data"]["behaviors"] and printed["data"]["eval_behaviors"] == ["lies"]
+
+
+@pytest.mark.parametrize("path", SWEEPS, ids=lambda p: str(p.relative_to(EXPERIMENTS)))
+def test_sweep_lists_its_cells(path, capsys, tmp_path):
+    assert path.read_text().startswith("# ") and "min" in _header(path)
+    main(["sweep", "--config", str(path), "--dry-run", "--directory", str(tmp_path / "sweep")])
+    out = capsys.readouterr().out
+    assert "cells, 0 done" in out
+    if path.name == "ablation.yaml":  # 15 combinations x 3 seeds + an untrained baseline per seed
+        assert "48 cells, 0 done, 48 to run" in out and "sentiment+emotion+language+multilingual__seed2" in out
