@@ -41,7 +41,9 @@ class MetaCLI(LightningCLI):
         parser.add_argument("--test_after_fit", type=bool, default=True,
                             help="After fit, run test on the trained weights and print the summary table.")
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
-        parser.set_defaults({"checkpoint.save_last": True, "checkpoint.save_top_k": 0})
+        # Lightning writes last.ckpt only alongside a top-k save, so keep the newest (no monitor: newest = best) and
+        # link last.ckpt to it: a killed run resumes from its last validation with `--ckpt_path last.ckpt`.
+        parser.set_defaults({"checkpoint.save_last": "link", "checkpoint.save_top_k": 1})
         parser.link_arguments("data.eval_behaviors", "model.eval_behaviors")
 
     def after_fit(self) -> None:

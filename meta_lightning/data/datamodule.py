@@ -7,18 +7,19 @@ from typing import Optional, Sequence
 
 import torch
 from lightning.pytorch import LightningDataModule
-from torch.utils.data import ConcatDataset, DataLoader, RandomSampler, WeightedRandomSampler
+from torch.utils.data import ConcatDataset, DataLoader
 
 from meta_lightning.behaviors import REGISTRY, TRAINING_BEHAVIORS, get_behavior
 from meta_lightning.cache import ActivationCache
 from meta_lightning.capture import ActivationCapturer, resolve_layers
 from meta_lightning.data.activations import CaptureSettings, behavior_activations
 from meta_lightning.data.questions import QuestionDataset, collate
+from meta_lightning.data.sampling import EpochSampler, ResumableLoader
 from meta_lightning.errors import ConfigError
 from meta_lightning.models import ModelSpec
 from meta_lightning.models.load import LoadedModel, load_model
 from meta_lightning.paths import resolve_cache_dir
-from meta_lightning.seeding import generator
+from meta_lightning.seeding import derive_seed
 
 SAMPLING = ("uniform", "proportional")
 
@@ -205,14 +206,19 @@ class MetaDataModule(LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         parts = self.datasets["train"]
-        stream = generator(self.seed if self.sampling_seed is None else self.sampling_seed, "sampler")
         dataset = ConcatDataset(parts)
+        seed = derive_seed(self.seed if self.sampling_seed is None else self.sampling_seed, "sampler")
+        weights = None
         if self.sampling == "uniform":  # each behaviour equally likely, whatever its size
             weights = torch.cat([torch.full((len(p),), 1.0 / len(p)) for p in parts])
-            sampler = WeightedRandomSampler(weights, len(dataset), replacement=True, generator=stream)
-        else:
-            sampler = RandomSampler(dataset, generator=stream)
-        return self._loader(dataset, self.batch_size, sampler)
+        return ResumableLoader(dataset, batch_size=self.batch_size, sampler=EpochSampler(len(dataset), seed, weights),
+                               collate_fn=collate, num_workers=self.num_workers,
+                               persistent_workers=self.num_workers > 0, progress=self._batches_done)
+
+    def _batches_done(self) -> int:
+        """Training batches finished in the current epoch (what a resumed epoch skips)."""
+        trainer = self.trainer
+        return trainer.fit_loop.epoch_loop.batch_progress.current.completed if trainer is not None else 0
 
     def val_dataloader(self) -> list[DataLoader]:
         return [self._loader(d, self.eval_batch_size) for d in self.datasets.get("val", [])]

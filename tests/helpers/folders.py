@@ -18,9 +18,9 @@ def save_tiny(folder: Path, arch: str = "llama", seed: int = 0) -> Path:
     return folder
 
 
-def save_byte_model(folder: Path, arch: str = "llama", seed: int = 0) -> Path:
+def save_byte_model(folder: Path, arch: str = "llama", seed: int = 0, **config) -> Path:
     """A tiny model that reads any text, saved as a local HF folder (input- or meta-model in CLI tests)."""
-    byte_model(arch, seed).save_pretrained(folder)
+    byte_model(arch, seed, **config).save_pretrained(folder)
     byte_tokenizer().save_pretrained(folder)
     return folder
 

@@ -65,15 +65,17 @@ def byte_tokenizer() -> PreTrainedTokenizerFast:
     return tok
 
 
-def byte_model(arch: str = "llama", seed: int = 0) -> torch.nn.Module:
-    """A tiny model whose vocabulary matches :func:`byte_tokenizer`."""
-    model = tiny_model(arch, seed)
+def byte_model(arch: str = "llama", seed: int = 0, **config) -> torch.nn.Module:
+    """A tiny model whose vocabulary matches :func:`byte_tokenizer`; ``config`` overrides its config fields."""
+    model = tiny_model(arch, seed, **config)
     model.resize_token_embeddings(len(byte_tokenizer()), mean_resizing=False)
     return model
 
 
-def tiny_model(arch: str, seed: int = 0) -> torch.nn.Module:
+def tiny_model(arch: str, seed: int = 0, **overrides) -> torch.nn.Module:
     config = ARCHITECTURES[arch]()
+    for key, value in overrides.items():
+        setattr(config, key, value)
     config._attn_implementation = "eager" if arch.startswith("gemma") else "sdpa"
     torch.manual_seed(seed)
     auto = AutoModel if arch in ENCODERS else AutoModelForCausalLM

@@ -4,6 +4,7 @@ import copy
 import pytest
 import torch
 
+from meta_lightning.errors import ConfigError
 from meta_lightning.meta.inject import add_at_layer, add_placeholder_rows, norm_matched_add, replace_embeddings
 from meta_lightning.meta.projector import Projector, layer_indices
 from meta_lightning.meta.prompt import PromptBuilder
@@ -97,3 +98,23 @@ def test_projector_normalize_scales_each_source_layer_to_its_gain():
     y = p(x, layer_indices([2], 2))
     assert torch.allclose(y.pow(2).mean(-1).sqrt(), torch.tensor([3.0, 3.0]))
     assert layer_indices([4, 2], 2).tolist() == [0, 0, 1, 1, 0, 1]
+
+
+def test_projector_standardize_uses_each_layers_statistics_and_they_travel_in_the_state_dict():
+    p = Projector(3, 3, "identity", num_source_layers=2, standardize=True)
+    mean = torch.tensor([[1.0, 2.0, 3.0], [10.0, 20.0, 30.0]])
+    std = torch.tensor([[1.0, 2.0, 4.0], [5.0, 5.0, 5.0]])
+    p.set_statistics(mean, std)
+    x = torch.tensor([[2.0, 4.0, 7.0], [15.0, 20.0, 25.0]])
+    assert torch.allclose(p(x, layer_indices([2], 2)), torch.tensor([[1.0, 1.0, 1.0], [1.0, 0.0, -1.0]]))
+    q = Projector(3, 3, "identity", num_source_layers=2, standardize=True)
+    q.load_state_dict(p.state_dict())
+    assert torch.equal(q.mean, mean) and torch.equal(q.std, std)
+    with pytest.raises(ConfigError, match="model.standardize: statistics of shape"):
+        p.set_statistics(mean[:1], std[:1])
+
+
+def test_identity_projector_with_different_hidden_sizes_names_the_fix():
+    with pytest.raises(ConfigError, match="^model.projector: identity needs equal hidden sizes, but the input-model "
+                                          "has 64 and the meta-model 96.*Use projector: linear or mlp"):
+        Projector(64, 96, "identity")
