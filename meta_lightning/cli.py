@@ -61,8 +61,19 @@ def _lightning(argv: list[str]) -> None:
     MetaCLI(args=argv)
 
 
+def _document_fields() -> None:
+    """`--help` shows each config dataclass field's attribute docstring (jsonargparse leaves this off by default)."""
+    import jsonargparse
+
+    if hasattr(jsonargparse, "set_parsing_settings"):
+        jsonargparse.set_parsing_settings(docstring_parse_attribute_docstrings=True)
+    else:  # jsonargparse < 4.44
+        jsonargparse.set_docstring_parse_options(attribute_docstrings=True)
+
+
 def main(argv: Optional[list[str]] = None) -> None:
     argv = sys.argv[1:] if argv is None else list(argv)
+    _document_fields()
     try:
         if argv and argv[0] in EXTRA_COMMANDS:
             EXTRA_COMMANDS[argv[0]](argv[1:])

@@ -37,3 +37,13 @@ def test_main_turns_user_errors_into_exit_2(capsys):
         main(["download", "./no/such/folder"])
     assert e.value.code == 2
     assert capsys.readouterr().err == "error: model.name: path ./no/such/folder does not exist. Check the path\n"
+
+
+def test_help_explains_config_fields_from_their_docstrings(capsys):
+    with pytest.raises(SystemExit):
+        main(["fit", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Run the model repository's own Python code. Off unless you trust the repository." in out
+    with pytest.raises(SystemExit):
+        main(["sweep", "--help"])
+    assert "Each cell runs once per seed." in " ".join(capsys.readouterr().out.split())

@@ -13,16 +13,21 @@ import yaml
 from meta_lightning.errors import ConfigError
 
 
-def _chain(path: Path, seen: tuple[Path, ...] = ()) -> list[str]:
-    path = path.resolve()
-    if path in seen:
-        raise ConfigError("extends", f"{path} extends itself through {' -> '.join(str(p) for p in seen)}", "Remove the cycle")
+def read_yaml(path: Path):
+    """A config file's content, or a one-line error naming the file."""
     try:
-        data = yaml.safe_load(path.read_text())
+        return yaml.safe_load(Path(path).read_text())
     except OSError as e:
         raise ConfigError("--config", f"cannot read {path} ({e.strerror})", "Check the path") from e
     except yaml.YAMLError as e:
         raise ConfigError("--config", f"{path} is not valid YAML ({str(e).splitlines()[0]})", "Fix the YAML syntax") from e
+
+
+def _chain(path: Path, seen: tuple[Path, ...] = ()) -> list[str]:
+    path = path.resolve()
+    if path in seen:
+        raise ConfigError("extends", f"{path} extends itself through {' -> '.join(str(p) for p in seen)}", "Remove the cycle")
+    data = read_yaml(path)
     if not isinstance(data, dict) or "extends" not in data:
         return [str(path)]
     bases = data.pop("extends")

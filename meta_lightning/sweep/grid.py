@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-import yaml
-
 from meta_lightning.errors import ConfigError
 
 
@@ -159,13 +157,10 @@ def load_sweep(path: str | Path) -> tuple[SweepSettings, Path]:
     """Read a sweep YAML (its ``sweep:`` section); config paths become absolute."""
     from jsonargparse import ArgumentParser
 
+    from meta_lightning.commands.configs import read_yaml
+
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as e:
-        raise ConfigError("--config", f"cannot read {path} ({e.strerror})", "Check the path") from e
-    except yaml.YAMLError as e:
-        raise ConfigError("--config", f"{path} is not valid YAML ({str(e).splitlines()[0]})", "Fix the YAML syntax") from e
+    data = read_yaml(path)
     if not isinstance(data, dict) or not isinstance(data.get("sweep"), dict):
         raise ConfigError("sweep", f"{path} has no `sweep:` section", "See experiments/ablation.yaml for the format")
     parser = ArgumentParser(exit_on_error=False)
