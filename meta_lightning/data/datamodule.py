@@ -17,7 +17,7 @@ from meta_lightning.data.questions import QuestionDataset, collate
 from meta_lightning.data.sampling import EpochSampler, ResumableLoader
 from meta_lightning.errors import ConfigError
 from meta_lightning.models import ModelSpec
-from meta_lightning.models.load import LoadedModel, load_model
+from meta_lightning.models.load import LoadedModel, layer_count, load_model
 from meta_lightning.paths import resolve_cache_dir
 from meta_lightning.seeding import derive_seed
 
@@ -104,8 +104,11 @@ class MetaDataModule(LightningDataModule):
         return self.device
 
     def input(self) -> LoadedModel:
-        """The frozen input-model, loaded once per process."""
+        """The frozen input-model, loaded once per process; layer indices are checked before its weights load."""
         if self._loaded is None:
+            count = layer_count(self.input_model, "data.input_model")
+            if count is not None:
+                resolve_layers(self.capture.layers, count, "data.capture.layers")
             self._loaded = load_model(self.input_model, device=self._device(), causal_lm=False, field="data.input_model")
             resolve_layers(self.capture.layers, self._loaded.parts.num_layers, "data.capture.layers")
         return self._loaded

@@ -143,6 +143,27 @@ def _ensure_pad_token(tokenizer) -> None:
         tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
 
 
+def layer_count(spec: Union[ModelSpec, str], field: str = "model") -> Optional[int]:
+    """The number of transformer blocks from the model's config alone (no weights read), or None if unstated.
+
+    Lets a run check layer indices before an 8B model spends minutes loading.
+    """
+    from transformers import AutoConfig
+
+    if isinstance(spec, str):
+        spec = ModelSpec(name=spec)
+    folder = resolve_folder(spec, field)
+    _check_loadable(_read_config(folder, field), spec, False, field)
+    try:
+        config = AutoConfig.from_pretrained(folder, trust_remote_code=spec.trust_remote_code)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{field}.name", f"cannot read the config of {folder} ({type(e).__name__})",
+                          "Check that the folder is complete") from e
+    config = getattr(config, "text_config", None) or config
+    value = getattr(config, "num_hidden_layers", None)
+    return value if isinstance(value, int) else None
+
+
 def load_model(spec: Union[ModelSpec, str], *, device: Union[str, torch.device] = "cpu", causal_lm: bool = True,
                field: str = "model") -> LoadedModel:
     """Load ``spec`` on ``device`` in the dtype policy's dtype, in eval mode.
