@@ -17,7 +17,7 @@ from meta_lightning.data.questions import QuestionDataset, collate
 from meta_lightning.data.sampling import EpochSampler, ResumableLoader
 from meta_lightning.errors import ConfigError
 from meta_lightning.models import ModelSpec
-from meta_lightning.models.load import LoadedModel, layer_count, load_model
+from meta_lightning.models.load import LoadedModel, load_model
 from meta_lightning.paths import resolve_cache_dir
 from meta_lightning.seeding import derive_seed
 
@@ -106,16 +106,18 @@ class MetaDataModule(LightningDataModule):
     def input(self) -> LoadedModel:
         """The frozen input-model, loaded once per process; layer indices are checked before its weights load."""
         if self._loaded is None:
-            count = layer_count(self.input_model, "data.input_model")
-            if count is not None:
-                resolve_layers(self.capture.layers, count, "data.capture.layers")
-            self._loaded = load_model(self.input_model, device=self._device(), causal_lm=False, field="data.input_model")
-            resolve_layers(self.capture.layers, self._loaded.parts.num_layers, "data.capture.layers")
+            self._loaded = load_model(self.input_model, device=self._device(), causal_lm=False, field="data.input_model",
+                                      check_layers=self.layers_for)
+            self.layers_for(self._loaded.parts.num_layers)  # the layout found in the model is the final word
         return self._loaded
 
     def layers(self) -> list[int]:
         """The resolved input-model layers read."""
-        return resolve_layers(self.capture.layers, self.input().parts.num_layers, "data.capture.layers")
+        return self.layers_for(self.input().parts.num_layers)
+
+    def layers_for(self, num_layers: int) -> list[int]:
+        """``capture.layers`` resolved for a model of ``num_layers`` blocks, or a one-line error naming the field."""
+        return resolve_layers(self.capture.layers, num_layers, "data.capture.layers")
 
     def behavior(self, name: str):
         """The configured behaviour, built once (its corpus is read once per process)."""
@@ -203,9 +205,9 @@ class MetaDataModule(LightningDataModule):
         return None
 
     # -- loaders -------------------------------------------------------------------------------------------
-    def _loader(self, dataset, batch_size: int, sampler=None) -> DataLoader:
-        return DataLoader(dataset, batch_size=batch_size, sampler=sampler, shuffle=False, collate_fn=collate,
-                          num_workers=self.num_workers, persistent_workers=self.num_workers > 0)
+    def _loader(self, dataset, batch_size: int, loader=DataLoader, **kwargs) -> DataLoader:
+        return loader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate, num_workers=self.num_workers,
+                      persistent_workers=self.num_workers > 0, **kwargs)
 
     def train_dataloader(self) -> DataLoader:
         parts = self.datasets["train"]
@@ -214,9 +216,8 @@ class MetaDataModule(LightningDataModule):
         weights = None
         if self.sampling == "uniform":  # each behaviour equally likely, whatever its size
             weights = torch.cat([torch.full((len(p),), 1.0 / len(p)) for p in parts])
-        return ResumableLoader(dataset, batch_size=self.batch_size, sampler=EpochSampler(len(dataset), seed, weights),
-                               collate_fn=collate, num_workers=self.num_workers,
-                               persistent_workers=self.num_workers > 0, progress=self._batches_done)
+        return self._loader(dataset, self.batch_size, ResumableLoader, sampler=EpochSampler(len(dataset), seed, weights),
+                            progress=self._batches_done)
 
     def _batches_done(self) -> int:
         """Training batches finished in the current epoch (what a resumed epoch skips)."""

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 import torch
 
@@ -143,17 +143,10 @@ def _ensure_pad_token(tokenizer) -> None:
         tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
 
 
-def layer_count(spec: Union[ModelSpec, str], field: str = "model") -> Optional[int]:
-    """The number of transformer blocks from the model's config alone (no weights read), or None if unstated.
-
-    Lets a run check layer indices before an 8B model spends minutes loading.
-    """
+def _layer_count(folder: Path, spec: ModelSpec, field: str) -> Optional[int]:
+    """The number of transformer blocks from the model's config alone (no weights read), or None if unstated."""
     from transformers import AutoConfig
 
-    if isinstance(spec, str):
-        spec = ModelSpec(name=spec)
-    folder = resolve_folder(spec, field)
-    _check_loadable(_read_config(folder, field), spec, False, field)
     try:
         config = AutoConfig.from_pretrained(folder, trust_remote_code=spec.trust_remote_code)
     except (OSError, ValueError) as e:
@@ -165,11 +158,13 @@ def layer_count(spec: Union[ModelSpec, str], field: str = "model") -> Optional[i
 
 
 def load_model(spec: Union[ModelSpec, str], *, device: Union[str, torch.device] = "cpu", causal_lm: bool = True,
-               field: str = "model") -> LoadedModel:
+               field: str = "model", check_layers: Optional[Callable[[int], object]] = None) -> LoadedModel:
     """Load ``spec`` on ``device`` in the dtype policy's dtype, in eval mode.
 
     ``causal_lm=True`` refuses encoders (the meta-model must generate); input-models may be any HF model.
     ``field`` is the config path used in error messages (e.g. ``input_model``).
+    ``check_layers`` gets the config's layer count before any weight is read, so a bad layer index fails
+    before an 8B model spends minutes loading.
     """
     from transformers import AutoModel, AutoModelForCausalLM, AutoTokenizer
 
@@ -178,6 +173,8 @@ def load_model(spec: Union[ModelSpec, str], *, device: Union[str, torch.device] 
     dtype = resolve_dtype(spec.dtype, device, f"{field}.dtype")
     folder = resolve_folder(spec, field)
     is_causal = _check_loadable(_read_config(folder, field), spec, causal_lm, field)
+    if check_layers is not None and (count := _layer_count(folder, spec, field)) is not None:
+        check_layers(count)
     auto = AutoModelForCausalLM if is_causal else AutoModel
     try:
         model = auto.from_pretrained(folder, dtype=dtype, trust_remote_code=spec.trust_remote_code)

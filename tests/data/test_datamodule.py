@@ -96,12 +96,13 @@ def test_bad_config_names_the_field(model_dir, kwargs, message):
 
 
 def test_layer_out_of_range_names_the_layer_count_before_the_weights_load(model_dir, monkeypatch):
-    import meta_lightning.data.datamodule as datamodule
+    import transformers
 
     def never(*args, **kwargs):
         raise AssertionError("the model was loaded before the layer check")
 
-    monkeypatch.setattr(datamodule, "load_model", never)
+    for auto in (transformers.AutoModel, transformers.AutoModelForCausalLM):
+        monkeypatch.setattr(auto, "from_pretrained", never)
     dm = _dm(model_dir, capture={"layers": [9]})
     with pytest.raises(ConfigError, match=r"data.capture.layers.*4"):
         dm.prepare_data()
