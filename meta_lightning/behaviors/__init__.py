@@ -4,14 +4,15 @@ from __future__ import annotations
 from meta_lightning.behaviors.base import EVAL_SPLITS, SPLITS, Behavior, Conversation, Question, Source, assign_splits
 from meta_lightning.behaviors.emotion import Emotion
 from meta_lightning.behaviors.language import Language
-from meta_lightning.behaviors.lies import Lies
+from meta_lightning.behaviors.lies import Lies, LiesAnswerOnly
 from meta_lightning.behaviors.multilingual import MultilingualSentiment
 from meta_lightning.behaviors.sentiment import Sentiment
 from meta_lightning.errors import ConfigError
 
-REGISTRY: dict[str, type[Behavior]] = {cls.name: cls for cls in (Sentiment, Emotion, Language, MultilingualSentiment, Lies)}
+REGISTRY: dict[str, type[Behavior]] = {cls.name: cls for cls in (Sentiment, Emotion, Language, MultilingualSentiment, Lies,
+                                                                 LiesAnswerOnly)}
 TRAINING_BEHAVIORS = ("sentiment", "emotion", "language", "multilingual")
-"""The four the paper trains on; lies is held out for evaluation."""
+"""The four the paper trains on; lies (both variants) are held out for evaluation."""
 
 
 def get_behavior(name: str, field: str = "behaviors", **options) -> Behavior:

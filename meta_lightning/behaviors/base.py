@@ -103,6 +103,8 @@ class Behavior:
     name: ClassVar[str] = ""
     version: ClassVar[int] = 1
     classes: ClassVar[tuple[str, ...]] = ()
+    uses_k: ClassVar[bool] = True
+    """False where conversations are not few-shot (lies): ``data.k`` is then not passed on."""
     openers: ClassVar[tuple[str, ...]] = ("Tell me something.",)
 
     def sources(self) -> list[Source]:
@@ -118,6 +120,10 @@ class Behavior:
     def questions_for(self, label: str) -> list[str]:
         """Phrasings of "does the model show ``label``?"."""
         raise NotImplementedError
+
+    def class_name(self, label: str) -> str:
+        """The word a meta-model says for ``label`` when it names the class (``name_then_answer``)."""
+        return label.capitalize()
 
     def instruction_for(self, label: str) -> str:
         raise ConfigError(f"{self.name}.style", f"{self.name} has no instruction style", "Use style: few_shot")

@@ -22,6 +22,9 @@ class Language(Behavior):
             return [s for s in amazon_reviews(self.dataset, label="language") if s.label in self.classes]
         return [Source(text, lang) for lang in self.classes for text in place_statements(lang)]
 
+    def class_name(self, label: str) -> str:
+        return NAMES[label]
+
     def questions_for(self, label: str) -> list[str]:
         name = NAMES[label]
         return [f"Is this model speaking {name}?", f"Is the assistant answering in {name}?", f"Is this reply written in {name}?"]

@@ -63,9 +63,12 @@ def ask(ckpt_path: Path, messages: list[dict], question: str) -> dict:
     capturer = ActivationCapturer(loaded, dm.layers(), dm.capture.positions, progress=False)
     acts = capturer.capture([encode_chat(loaded.tokenizer, messages, add_generation_prompt=add_prompt)]).activations[0]
     batch = {"activations": [acts.flatten(0, -2).float()], "question": [question], "answer": [None]}
-    logits, prompt = module.answer_logits(batch, with_answers=False)
-    p_yes = float(module.p_yes(logits, prompt)[0])
-    return {"question": question, "answer": "Yes" if p_yes >= 0.5 else "No", "p_yes": p_yes}
+    readings = module.read(batch)
+    p_yes = float(readings.p_named[0])
+    out = {"question": question, "answer": "Yes" if p_yes >= 0.5 else "No", "p_yes": p_yes}
+    if readings.names:
+        out["named"] = readings.names[0]
+    return out
 
 
 def ask_command(argv: list[str]) -> None:

@@ -40,12 +40,26 @@ class MetaCLI(LightningCLI):
     def add_arguments_to_parser(self, parser) -> None:
         parser.add_argument("--test_after_fit", type=bool, default=True,
                             help="After fit, run test on the trained weights and print the summary table.")
+        parser.add_argument("--baselines", type=list[str], default=["probe", "untrained", "question_only"],
+                            help="After the test, run these on the same data and add them to the summary: probe "
+                                 "(logistic regression on the vectors), untrained (the initialised meta-model), "
+                                 "question_only (the same training with shuffled vectors). [] runs none.")
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         # Lightning writes last.ckpt only alongside a top-k save, so keep the newest (no monitor: newest = best) and
         # link last.ckpt to it: a killed run resumes from its last validation with `--ckpt_path last.ckpt`.
         parser.set_defaults({"checkpoint.save_last": "link", "checkpoint.save_top_k": 1})
         parser.link_arguments("data.eval_behaviors", "model.eval_behaviors")
 
+    def before_fit(self) -> None:
+        from meta_lightning.baselines.run import check_baselines
+
+        check_baselines(self.config[self.subcommand].get("baselines") or [])
+
     def after_fit(self) -> None:
-        if self.config[self.subcommand].get("test_after_fit", True) and not self.trainer.interrupted:
+        config = self.config[self.subcommand]
+        if config.get("test_after_fit", True) and not self.trainer.interrupted:
             self.trainer.test(self.model, datamodule=self.datamodule, verbose=False)
+            if config.get("baselines"):
+                from meta_lightning.baselines.run import run_baselines
+
+                run_baselines(config["baselines"], self.model, self.datamodule, self.trainer)

@@ -38,6 +38,9 @@ class MetaDataModule(LightningDataModule):
         val_size: Conversations per behaviour in each val split.
         test_size: Conversations per behaviour in each test split.
         eval_test_split: Split of the eval behaviours used by ``test``; ``all`` uses every fact, since none is trained on.
+        eval_test_size: Conversations per eval behaviour in ``test``; None: one per source of the split (for lies,
+            every fact told truthfully and as a lie).
+        eval_questions_per_conversation: Questions asked about each conversation of the eval behaviours.
         questions_per_conversation: Yes/No questions asked about each conversation (they share its activations).
         sampling: ``uniform``: each training behaviour equally often per batch (the paper); ``proportional``: by size.
         batch_size: Questions per training batch.
@@ -55,7 +58,8 @@ class MetaDataModule(LightningDataModule):
     def __init__(self, input_model: ModelSpec = ModelSpec(), behaviors: Sequence[str] = ("multilingual",),
                  eval_behaviors: Sequence[str] = ("lies",), behavior_options: Optional[dict[str, dict]] = None,
                  k: int = 3, capture: CaptureSettings = CaptureSettings(), train_size: int = 256, val_size: int = 32,
-                 test_size: int = 64, eval_test_split: str = "all", questions_per_conversation: int = 2,
+                 test_size: int = 64, eval_test_split: str = "all", eval_test_size: Optional[int] = None,
+                 eval_questions_per_conversation: int = 1, questions_per_conversation: int = 2,
                  sampling: str = "uniform", batch_size: int = 16, eval_batch_size: Optional[int] = None,
                  num_workers: int = 0, seed: int = 0, sampling_seed: Optional[int] = None, cache_dir: Optional[str] = None, use_cache: bool = True,
                  device: str = "auto"):
@@ -75,7 +79,8 @@ class MetaDataModule(LightningDataModule):
         if sampling not in SAMPLING:
             raise ConfigError("data.sampling", f"unknown sampling {sampling!r}", f"Use one of: {', '.join(SAMPLING)}")
         for field, value in (("data.train_size", train_size), ("data.batch_size", batch_size),
-                             ("data.questions_per_conversation", questions_per_conversation)):
+                             ("data.questions_per_conversation", questions_per_conversation),
+                             ("data.eval_questions_per_conversation", eval_questions_per_conversation)):
             if value < 1:
                 raise ConfigError(field, f"must be at least 1, got {value}", "Use a positive number")
         self.input_model = input_model if isinstance(input_model, ModelSpec) else ModelSpec(**input_model)
@@ -84,7 +89,8 @@ class MetaDataModule(LightningDataModule):
         self.behavior_options = dict(behavior_options or {})
         self.k, self.seed, self.sampling_seed = k, seed, sampling_seed
         self.sizes = {"train": train_size, "val": val_size, "test": test_size}
-        self.eval_test_split = eval_test_split
+        self.eval_test_split, self.eval_test_size = eval_test_split, eval_test_size
+        self.eval_questions_per_conversation = eval_questions_per_conversation
         self.questions_per_conversation, self.sampling = questions_per_conversation, sampling
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
         self.num_workers, self.cache_dir, self.use_cache, self.device = num_workers, cache_dir, use_cache, device
@@ -123,7 +129,7 @@ class MetaDataModule(LightningDataModule):
         """The configured behaviour, built once (its corpus is read once per process)."""
         if name not in self._behaviors:
             options = {"k": self.k, **self.behavior_options.get(name, {})}
-            if name == "lies":
+            if not REGISTRY[name].uses_k:
                 options.pop("k", None)
             try:
                 self._behaviors[name] = get_behavior(name, **options)
@@ -141,7 +147,8 @@ class MetaDataModule(LightningDataModule):
             out += [(b, "val", self.sizes["val"]) for b in self.behaviors + self.eval_behaviors]
         if stage in (None, "test", "predict"):
             out += [(b, "test", self.sizes["test"]) for b in self.behaviors]
-            out += [(b, self.eval_test_split, self.sizes["test"]) for b in self.eval_behaviors]
+            out += [(b, self.eval_test_split, self.eval_test_size or len(self.behavior(b).split_sources(self.eval_test_split)))
+                    for b in self.eval_behaviors]
         return [(b, s, n) for b, s, n in dict.fromkeys(out) if n > 0]
 
     def _activations(self, plan) -> dict:
@@ -182,7 +189,8 @@ class MetaDataModule(LightningDataModule):
         acts = self._activations(self.plan(stage))
         for (name, split), a in acts.items():
             key = "train" if split == "train" else ("val" if split == "val" else "test")
-            ds = QuestionDataset(self.behavior(name), a, self.seed, self.questions_per_conversation)
+            per = self.eval_questions_per_conversation if name in self.eval_behaviors else self.questions_per_conversation
+            ds = QuestionDataset(self.behavior(name), a, self.seed, per)
             self.datasets.setdefault(key, [])
             self.datasets[key] = [d for d in self.datasets[key] if d.name != name] + [ds]
 
@@ -203,6 +211,16 @@ class MetaDataModule(LightningDataModule):
                 x = torch.cat([a.float().transpose(0, 1) for d in parts for a in d.activations])
                 return x.mean(0), x.std(0) if x.shape[0] > 1 else torch.ones_like(x[0])
         return None
+
+    def training_vectors(self) -> Optional[tuple[list[torch.Tensor], list[str]]]:
+        """Every training conversation's vectors ``[layers * positions, d]`` and its class name, or None when the
+        train split is not loaded (closed-form projector initialisation reads these)."""
+        parts = self.datasets.get("train", [])
+        if not parts:
+            return None
+        vectors = [a.flatten(0, -2).float() for d in parts for a in d.activations]
+        names = [d.class_names.get(c.label, c.label) for d in parts for c in d.conversations]
+        return vectors, names
 
     # -- loaders -------------------------------------------------------------------------------------------
     def _loader(self, dataset, batch_size: int, loader=DataLoader, **kwargs) -> DataLoader:

@@ -22,6 +22,7 @@ class QuestionDataset(Dataset):
         self.split = acts.split
         self.conversations = acts.conversations
         self.activations = acts.activations
+        self.class_names = {c: behavior.class_name(c) for c in behavior.classes}
         self.questions = behavior.questions(acts.conversations, seed, per_conversation)
 
     def __len__(self) -> int:
@@ -36,6 +37,7 @@ class QuestionDataset(Dataset):
             "answer": q.answer,
             "behavior": self.name,
             "label": conv.label,
+            "class_name": self.class_names.get(conv.label, conv.label),
             "asked": q.asked_label,
             "conversation": q.conversation,
         }
@@ -49,6 +51,7 @@ def collate(items: Sequence[dict]) -> dict:
         "answer": [item["answer"] for item in items],
         "behavior": [item["behavior"] for item in items],
         "label": [item["label"] for item in items],
+        "class_name": [item["class_name"] for item in items],
         "asked": [item["asked"] for item in items],
         "yes": torch.tensor([item["answer"] == "Yes" for item in items]),
     }

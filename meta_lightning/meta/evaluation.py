@@ -33,23 +33,32 @@ class Rows:
     label: list[str] = field(default_factory=list)
     asked: list[str] = field(default_factory=list)
     p_yes: list[float] = field(default_factory=list)
+    class_name: list[str] = field(default_factory=list)
+    named: list[str] = field(default_factory=list)
+    """What the model wrote as the class name before its verdict (empty without naming)."""
 
-    def add(self, batch: dict, p_yes: torch.Tensor) -> None:
+    def add(self, batch: dict, p_yes: torch.Tensor, names=None) -> None:
         for key in ("question", "answer", "label", "asked"):
             getattr(self, key).extend(batch[key])
+        self.class_name.extend(batch.get("class_name", batch["label"]))
+        self.named.extend(names or [])
         self.p_yes.extend(p_yes.float().cpu().tolist())
+
+    def naming_accuracy(self) -> float | None:
+        """Share of rows whose written class name is the true one (case-insensitive); None without naming."""
+        if not self.named:
+            return None
+        return sum(n.lower() == c.lower() for n, c in zip(self.named, self.class_name)) / len(self.named)
 
     def __len__(self) -> int:
         return len(self.p_yes)
 
-    def correct(self) -> int:
-        return sum((p >= 0.5) == (a == "Yes") for p, a in zip(self.p_yes, self.answer))
-
     def samples_markdown(self, limit: int) -> str:
-        lines = ["| question | true class | truth | prediction | P(Yes) |", "|---|---|---|---|---|"]
+        lines = ["| question | true class | named | truth | prediction | P(Yes) |", "|---|---|---|---|---|---|"]
         for i in range(min(limit, len(self))):
             pred = "Yes" if self.p_yes[i] >= 0.5 else "No"
-            lines.append(f"| {self.question[i]} | {self.label[i]} | {self.answer[i]} | {pred} | {self.p_yes[i]:.3f} |")
+            named = self.named[i] if i < len(self.named) else ""
+            lines.append(f"| {self.question[i]} | {self.label[i]} | {named} | {self.answer[i]} | {pred} | {self.p_yes[i]:.3f} |")
         return "\n".join(lines)
 
     def confusion(self, classes: tuple[str, str]) -> torch.Tensor:
@@ -74,12 +83,12 @@ class DatasetMetrics(nn.Module):
     def key(stage: str, name: str) -> str:
         return f"{stage}__{name}"
 
-    def update(self, stage: str, name: str, batch: dict, p_yes: torch.Tensor) -> None:
+    def update(self, stage: str, name: str, batch: dict, p_yes: torch.Tensor, names=None) -> None:
         key = self.key(stage, name)
         if key not in self.collections:
             self.collections[key] = metric_collection().to(p_yes.device)
-        self.collections[key].update(p_yes.float(), batch["yes"].long())
-        self.rows.setdefault(key, Rows()).add(batch, p_yes)
+        self.collections[key].update(p_yes.float(), batch["yes"].long().to(p_yes.device))
+        self.rows.setdefault(key, Rows()).add(batch, p_yes, names)
 
     def compute(self, stage: str) -> dict[str, dict[str, float]]:
         """Metrics of every dataset seen in ``stage`` this epoch, then reset."""
@@ -90,6 +99,9 @@ class DatasetMetrics(nn.Module):
                 continue
             values = collection.compute()
             out[name] = {k: float(v) for k, v in values.items()}
+            naming = self.rows[key].naming_accuracy()
+            if naming is not None:
+                out[name]["name_acc"] = naming
             collection.reset()
         return out
 

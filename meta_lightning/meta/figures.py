@@ -22,3 +22,33 @@ def confusion_figure(matrix: torch.Tensor, classes: tuple[str, str], title: str)
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def learning_curve_figure(losses: list[tuple[int, float]], validation: dict[str, list[tuple[int, float]]], title: str):
+    """Training loss (left axis, log scale) and validation accuracy per dataset (right axis) against the step."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    if losses:
+        steps, values = zip(*losses)
+        ax.plot(steps, values, color="0.6", lw=0.8, label="training loss")
+        ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("training loss")
+    acc = ax.twinx()
+    for name, points in sorted(validation.items()):
+        if points:
+            xs, ys = zip(*points)
+            acc.plot(xs, ys, marker="o", label=f"{name} val acc")
+    acc.axhline(0.5, ls=":", color="k", lw=0.8)
+    acc.set_ylim(0, 1)
+    acc.set_ylabel("validation accuracy")
+    lines = ax.get_legend_handles_labels()
+    more = acc.get_legend_handles_labels()
+    acc.legend(lines[0] + more[0], lines[1] + more[1], fontsize=7, loc="lower right")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

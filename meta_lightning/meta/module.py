@@ -11,6 +11,8 @@ import torch.nn.functional as F
 from lightning.pytorch import LightningModule
 
 from meta_lightning.errors import ConfigError, TrainingDiverged
+from meta_lightning.meta.alignment import fit_closed_form, name_embeddings
+from meta_lightning.meta.answers import Readings, greedy_name_then_verdict, yes_probability
 from meta_lightning.meta.inject import MODES, add_at_layer, add_placeholder_rows, replace_embeddings
 from meta_lightning.meta.evaluation import DatasetMetrics
 from meta_lightning.meta.projector import KINDS, Projector, layer_indices
@@ -22,6 +24,9 @@ from meta_lightning.models.architecture import find_layout
 from meta_lightning.models.load import load_model
 
 SCHEDULES = ("cosine", "linear", "constant")
+ANSWER_FORMATS = ("yes_no", "name_then_answer")
+PROJECTOR_INITS = ("random", "closed_form")
+VECTORS = ("real", "shuffled", "zero")
 
 
 class MetaModel(LightningModule):
@@ -40,16 +45,26 @@ class MetaModel(LightningModule):
         lora_rank: LoRA rank r.
         lora_alpha: LoRA alpha.
         lora_dropout: LoRA dropout.
-        lora_targets: Module names LoRA adapts (default: PEFT's choice for the architecture, else all linear layers).
+        lora_targets: Module names LoRA adapts; ``[all-linear]``: every linear layer but the output head (default:
+            PEFT's choice for the architecture).
         placeholder: The added special token that marks where activation vectors go.
         template: The user turn, with ``{activations}`` and ``{question}``.
         system_prompt: The meta-model's system turn; ``""`` keeps it empty (and short), null lets the chat template
             insert its default.
         lr: AdamW peak learning rate (meta-model weights).
-        projector_lr: Learning rate of the projector (default: lr).
+        projector_lr: Learning rate of the projector (default: lr); 0 freezes it (e.g. after ``closed_form``).
         weight_decay: AdamW weight decay.
         warmup_steps: Linear warmup steps.
         schedule: After warmup: ``cosine`` or ``linear`` decay to zero over the run, or ``constant``.
+        answer_format: ``yes_no`` (the target is the verdict) or ``name_then_answer`` (the class name, the
+            separator, then the verdict: "Positive\nNo"; evaluation reads P(Yes) after the model's own greedy name).
+        separator: The one token between the class name and the verdict.
+        max_name_tokens: Most tokens a greedily written class name may take before the separator is forced.
+        chat_template: Wrap the prompt in the meta-model's chat template; false gives a shorter plain prompt.
+        projector_init: ``random``, or ``closed_form``: a ridge regression from the training vectors onto the
+            meta-model's embedding of each one's class name (training labels only; needs a linear projector).
+        ridge: Ridge penalty of ``closed_form``, relative to the features' variance.
+        vectors: ``real``; ``shuffled`` (across the batch) or ``zero`` give the question-only baseline.
         samples_to_log: Question/prediction rows written to TensorBoard per dataset and validation.
         eval_behaviors: Datasets reported as out of distribution (their accuracy is hp/<name>_acc, never tuned on).
     """
@@ -59,11 +74,16 @@ class MetaModel(LightningModule):
                  lora_rank: int = 8, lora_alpha: float = 16.0, lora_dropout: float = 0.0,
                  lora_targets: Optional[Sequence[str]] = None, placeholder: str = DEFAULT_PLACEHOLDER,
                  template: str = DEFAULT_TEMPLATE, system_prompt: Optional[str] = "", lr: float = 1e-3, projector_lr: Optional[float] = None,
-                 weight_decay: float = 0.0, warmup_steps: int = 10, schedule: str = "cosine", samples_to_log: int = 8,
-                 eval_behaviors: Sequence[str] = ("lies",)):
+                 weight_decay: float = 0.0, warmup_steps: int = 10, schedule: str = "cosine",
+                 answer_format: str = "yes_no", separator: str = "\n", max_name_tokens: int = 6,
+                 chat_template: bool = True, projector_init: str = "random", ridge: float = 0.01, vectors: str = "real",
+                 samples_to_log: int = 8, eval_behaviors: Sequence[str] = ("lies",)):
         super().__init__()
         for field, value, allowed in (("model.injection", injection, MODES), ("model.projector", projector, KINDS),
-                                      ("model.schedule", schedule, SCHEDULES)):
+                                      ("model.schedule", schedule, SCHEDULES),
+                                      ("model.answer_format", answer_format, ANSWER_FORMATS),
+                                      ("model.projector_init", projector_init, PROJECTOR_INITS),
+                                      ("model.vectors", vectors, VECTORS)):
             if value not in allowed:
                 raise ConfigError(field, f"unknown value {value!r}", f"Use one of: {', '.join(allowed)}")
         self.spec = meta_model if isinstance(meta_model, ModelSpec) else ModelSpec(**meta_model)
@@ -75,7 +95,11 @@ class MetaModel(LightningModule):
         self.model = None
         self.projector = None
         self.metrics = DatasetMetrics()
+        self.direct_metrics = DatasetMetrics()  # P(Yes) read without naming, beside the main reading
         self.reporter = EpochReporter(self)
+        self.report_as: Optional[str] = None  # a baseline's name: its test results go to summary["baselines"]
+        self.summary_path = None  # where a baseline files its results (the trained run's summary.json)
+        self.loss_history: list[tuple[int, float]] = []  # (step, training loss), for the learning-curve figure
 
     # -- building ------------------------------------------------------------------------------------------
     def configure_model(self) -> None:
@@ -90,13 +114,29 @@ class MetaModel(LightningModule):
         stats = dm.activation_statistics() if self.hparams.standardize else None
         if stats is not None:  # a checkpoint loaded afterwards replaces them with the ones it was trained with
             self.projector.set_statistics(*stats)
+        if self.hparams.projector_init == "closed_form":
+            training = dm.training_vectors()
+            if training is not None:  # absent when only testing: the checkpoint then supplies the projector
+                self.align(*training)
+
+    def align(self, vectors: list[torch.Tensor], names: list[str]) -> float:
+        """Closed-form projector: every vector of an example onto the embedding of the example's class name."""
+        table = name_embeddings(names, self.prompts.tokenizer, self.model.get_input_embeddings().weight.detach())
+        counts = [v.shape[0] for v in vectors]
+        targets = torch.cat([table[n].expand(c, -1) for n, c in zip(names, counts)])
+        index = layer_indices(counts, self.num_source_layers)
+        self.alignment_cosine = fit_closed_form(self.projector.cpu(), torch.cat(vectors), index, targets, self.hparams.ridge)
+        return self.alignment_cosine
 
     def build(self, input_hidden_size: int, num_source_layers: int, input_fingerprint: Optional[str] = None) -> None:
         """Load the meta-model, add the placeholder, make the projector and choose what trains."""
         hp = self.hparams
         spec = self.spec if self.spec.dtype != "auto" else ModelSpec(**{**asdict(self.spec), "dtype": "float32"})
         loaded = load_model(spec, device="cpu", causal_lm=True, field="model.meta_model")
-        self.prompts = PromptBuilder(loaded.tokenizer, hp.placeholder, hp.template, hp.system_prompt)
+        self.prompts = PromptBuilder(loaded.tokenizer, hp.placeholder, hp.template, hp.system_prompt, hp.chat_template,
+                                     hp.separator)
+        if hp.answer_format == "name_then_answer":
+            self.prompts.check_separator()
         add_placeholder_rows(loaded.model, len(loaded.tokenizer))
         d_out = loaded.parts.hidden_size
         kind = hp.projector
@@ -106,11 +146,14 @@ class MetaModel(LightningModule):
         target = rms if hp.injection == "replace" else 1.0
         self.projector = Projector(input_hidden_size, d_out, kind, num_source_layers, hp.normalize, target,
                                    standardize=hp.standardize)
+        if hp.projector_lr == 0:
+            self.projector.requires_grad_(False)
         if hp.injection == "add" and not 0 <= hp.inject_layer < loaded.parts.num_layers:
             raise ConfigError("model.inject_layer", f"{hp.inject_layer} is out of range for a meta-model with "
                               f"{loaded.parts.num_layers} layers", f"Use 0 to {loaded.parts.num_layers - 1}")
         accepts = inspect.signature(loaded.model.forward).parameters
         self._keeps_logits = "logits_to_keep" in accepts or any(p.kind == p.VAR_KEYWORD for p in accepts.values())
+        self._cache_arg = "cache" if "cache" in accepts else "past_key_values"  # renamed in transformers 5
         self.model = apply_trainable(loaded.model, loaded.parts, hp.trainable, hp.lora_rank, hp.lora_alpha,
                                      hp.lora_dropout, hp.lora_targets)
         self.model.train()
@@ -120,42 +163,78 @@ class MetaModel(LightningModule):
         self.meta_name = loaded.name
 
     # -- forward -------------------------------------------------------------------------------------------
-    def answer_logits(self, batch: dict, with_answers: bool = True) -> tuple[torch.Tensor, PromptBatch]:
-        """Logits of the positions that predict answer tokens only: [B, A, V]."""
+    def names_for(self, batch: dict) -> Optional[list]:
+        """The class names that start each target answer (``name_then_answer``), else None."""
+        if self.hparams.answer_format != "name_then_answer" or "class_name" not in batch:
+            return None
+        return batch["class_name"]
+
+    def _run(self, batch: dict, answers: Sequence[Optional[str]], names=None, keep: Optional[int] = None,
+             use_cache: bool = False):
+        """The meta-model over prompts built for ``batch``, activations injected; returns (output, prompt)."""
         acts = batch["activations"]
         counts = [a.shape[0] for a in acts]
-        answers = batch["answer"] if with_answers else [None] * len(counts)
-        prompt = self.prompts.build(batch["question"], answers, counts)
+        prompt = self.prompts.build(batch["question"], answers, counts, names)
         device = self.projector_device()
         vectors = self.projector(torch.cat(acts).to(device).float(), layer_indices(counts, self.num_source_layers, device))
+        if self.hparams.vectors == "zero":
+            vectors = torch.zeros_like(vectors)
+        elif self.hparams.vectors == "shuffled" and len(acts) > 1:  # each example gets its neighbour's vectors
+            if len(set(counts)) != 1:
+                raise ConfigError("model.vectors", "shuffled needs the same number of vectors in every example",
+                                  "Use vectors: zero with positions that vary in number")
+            vectors = vectors.roll(counts[0], 0)
         ids, mask = prompt.input_ids.to(device), prompt.placeholder_mask.to(device)
-        width = prompt.targets.shape[1]
-        kwargs = {"attention_mask": prompt.attention_mask.to(device), "position_ids": prompt.position_ids.to(device)}
-        if self._keeps_logits:  # the lm_head runs on the answer positions only
-            kwargs["logits_to_keep"] = width
+        kwargs = {"attention_mask": prompt.attention_mask.to(device), "position_ids": prompt.position_ids.to(device),
+                  "use_cache": use_cache}
+        if self._keeps_logits and keep is not None:  # the lm_head runs on the kept positions only (-1: the answer's)
+            kwargs["logits_to_keep"] = prompt.targets.shape[1] if keep == -1 else keep
         if self.hparams.injection == "replace":
             embeds = replace_embeddings(self.parts.embeddings(ids), mask, vectors)
-            out = self.model(inputs_embeds=embeds, use_cache=False, **kwargs)
+            out = self.model(inputs_embeds=embeds, **kwargs)
         else:
             with add_at_layer(self.parts.layers[self.hparams.inject_layer], mask, vectors, self.hparams.coefficient):
-                out = self.model(input_ids=ids, use_cache=False, **kwargs)
-        return out.logits[:, -width:], prompt
+                out = self.model(input_ids=ids, **kwargs)
+        return out, prompt
+
+    def answer_logits(self, batch: dict, with_answers: bool = True) -> tuple[torch.Tensor, PromptBatch]:
+        """Logits of the positions that predict answer tokens only: [B, A, V] (teacher-forced)."""
+        answers = batch["answer"] if with_answers else [None] * len(batch["question"])
+        names = self.names_for(batch) if with_answers else None
+        out, prompt = self._run(batch, answers, names, keep=-1)
+        return out.logits[:, -prompt.targets.shape[1]:], prompt
 
     def projector_device(self) -> torch.device:
         return next(self.model.parameters()).device
 
     def loss_and_p_yes(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """Teacher-forced loss over the answer tokens, and P(Yes) at the verdict (after the true name, if any)."""
         logits, prompt = self.answer_logits(batch)
         targets = prompt.targets.to(logits.device)
         loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100)
         return loss, self.p_yes(logits, prompt)
 
     def p_yes(self, logits: torch.Tensor, prompt: PromptBatch) -> torch.Tensor:
-        """P(Yes) from the Yes and No logits of the first answer position (not an argmax over the vocabulary)."""
+        """P(Yes) from the Yes and No logits of the verdict position (not an argmax over the vocabulary)."""
         rows = torch.arange(logits.shape[0], device=logits.device)
-        first = logits[rows, prompt.first_answer.to(logits.device)]
-        pair = first[:, [self.prompts.yes_id, self.prompts.no_id]].float()
-        return pair.softmax(-1)[:, 0]
+        return yes_probability(logits[rows, prompt.verdict.to(logits.device)], self.prompts.yes_id, self.prompts.no_id)
+
+    def read(self, batch: dict) -> Readings:
+        """Untaught answers: P(Yes) directly, and after the model's own greedy class name (``name_then_answer``)."""
+        def first_pass():
+            out, _ = self._run(batch, [None] * len(batch["question"]), keep=1, use_cache=naming)
+            return out.logits[:, -1], getattr(out, self._cache_arg, None)
+
+        naming = self.hparams.answer_format == "name_then_answer"
+        if not naming:
+            logits, _ = first_pass()
+            p = yes_probability(logits, self.prompts.yes_id, self.prompts.no_id)
+            return Readings(p, p, [])
+        prompt = self.prompts.build(batch["question"], [None] * len(batch["question"]), [a.shape[0] for a in batch["activations"]])
+        device = self.projector_device()
+        return greedy_name_then_verdict(first_pass, self.model, prompt.attention_mask.to(device), prompt.position_ids.to(device),
+                                        self.prompts.yes_id, self.prompts.no_id, self.prompts.separator_ids[0],
+                                        self.hparams.max_name_tokens, self.prompts.tokenizer.decode, self._cache_arg)
 
     # -- steps ---------------------------------------------------------------------------------------------
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
@@ -166,15 +245,20 @@ class MetaModel(LightningModule):
                                    "Lower model.lr, or check the activations for inf/NaN")
         acc = ((p_yes >= 0.5) == batch["yes"].to(p_yes.device)).float().mean()
         bs = len(batch["question"])
-        self.log("train/loss", loss, prog_bar=True, batch_size=bs)
-        self.log("train/acc", acc, batch_size=bs)
+        prefix = f"baselines/{self.report_as}/" if self.report_as else ""
+        self.log(f"{prefix}train/loss", loss, prog_bar=True, batch_size=bs)
+        self.log(f"{prefix}train/acc", acc, batch_size=bs)
+        self.loss_history.append((self.global_step, float(loss.detach())))
         return loss
 
     def _eval_step(self, stage: str, batch: dict, dataloader_idx: int) -> None:
         name = self.trainer.datamodule.names(stage)[dataloader_idx]
-        loss, p_yes = self.loss_and_p_yes(batch)
-        self.log(f"{stage}/{name}/loss", loss, batch_size=len(batch["question"]), add_dataloader_idx=False, sync_dist=True)
-        self.metrics.update(stage, name, batch, p_yes)
+        if stage == "val":  # teacher-forced loss for the learning curve; test sets are large, so only read there
+            loss, _ = self.loss_and_p_yes(batch)
+            self.log(f"{stage}/{name}/loss", loss, batch_size=len(batch["question"]), add_dataloader_idx=False, sync_dist=True)
+        readings = self.read(batch)
+        self.metrics.update(stage, name, batch, readings.p_named, readings.names)
+        self.direct_metrics.update(stage, name, batch, readings.p_direct)
 
     def validation_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> None:
         self._eval_step("val", batch, dataloader_idx)
@@ -183,10 +267,11 @@ class MetaModel(LightningModule):
         self._eval_step("test", batch, dataloader_idx)
 
     def predict_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> list[dict]:
-        logits, prompt = self.answer_logits(batch, with_answers=False)
-        p = self.p_yes(logits, prompt).cpu().tolist()
-        return [{"behavior": b, "question": q, "truth": a, "p_yes": pi, "prediction": "Yes" if pi >= 0.5 else "No"}
-                for b, q, a, pi in zip(batch["behavior"], batch["question"], batch["answer"], p)]
+        readings = self.read(batch)
+        p = readings.p_named.cpu().tolist()
+        named = readings.names or [None] * len(p)
+        return [{"behavior": b, "question": q, "truth": a, "p_yes": pi, "prediction": "Yes" if pi >= 0.5 else "No",
+                 "named": n} for b, q, a, pi, n in zip(batch["behavior"], batch["question"], batch["answer"], p, named)]
 
     def on_validation_epoch_end(self) -> None:
         self.reporter.epoch_end("val")
@@ -201,7 +286,8 @@ class MetaModel(LightningModule):
     def configure_optimizers(self):
         hp = self.hparams
         model_params = [p for p in self.model.parameters() if p.requires_grad]
-        groups = [{"params": list(self.projector.parameters()), "lr": hp.projector_lr or hp.lr}]
+        lr = hp.lr if hp.projector_lr is None else hp.projector_lr
+        groups = [{"params": [p for p in self.projector.parameters() if p.requires_grad], "lr": lr}]
         if model_params:
             groups.append({"params": model_params, "lr": hp.lr})
         groups = [g for g in groups if g["params"]]

@@ -57,12 +57,16 @@ class Projector(nn.Module):
 
     def forward(self, vectors: torch.Tensor, layer_index: torch.Tensor) -> torch.Tensor:
         """``vectors`` [N, d_in]; ``layer_index`` [N]: which source layer each vector came from."""
+        return self.net(self.features(vectors, layer_index))
+
+    def features(self, vectors: torch.Tensor, layer_index: torch.Tensor) -> torch.Tensor:
+        """What the linear map sees: the vectors standardised and normalised as configured."""
         if self.standardize:
             vectors = (vectors.float() - self.mean[layer_index]) / self.std[layer_index]
         if self.gain is not None:
             rms = vectors.float().pow(2).mean(-1, keepdim=True).clamp_min(1e-12).sqrt()
             vectors = (vectors / rms) * self.gain[layer_index].unsqueeze(-1)
-        return self.net(vectors)
+        return vectors
 
 
 def layer_indices(counts: list[int], num_source_layers: int, device=None) -> torch.Tensor:

@@ -25,7 +25,10 @@ class PromptBatch:
     """[B, A]: answer tokens, right-aligned, -100 where a shorter answer leaves room. Logit column j of the
     last A positions predicts targets[:, j]."""
     first_answer: torch.Tensor
-    """[B]: column (of the A kept) that predicts each row's first answer token (Yes or No)."""
+    """[B]: column (of the A kept) that predicts each row's first answer token."""
+    verdict: torch.Tensor
+    """[B]: column (of the A kept) that predicts the Yes/No token: the first answer token, or the one after the
+    class name and separator when the answer names the class first."""
     placeholder_mask: torch.Tensor
     """[B, T] bool: where the activation vectors go."""
 
@@ -38,13 +41,13 @@ class PromptBuilder:
     """
 
     def __init__(self, tokenizer, placeholder: str = DEFAULT_PLACEHOLDER, template: str = DEFAULT_TEMPLATE,
-                 system_prompt: Optional[str] = ""):
+                 system_prompt: Optional[str] = "", chat_template: bool = True, separator: str = "\n"):
         for name in ("{activations}", "{question}"):
             if template.count(name) != 1:
                 raise ConfigError("model.template", f"must contain {name} exactly once (it contains it {template.count(name)} times)",
                                   f"Write e.g. {DEFAULT_TEMPLATE!r}")
         self.tokenizer, self.placeholder, self.template = tokenizer, placeholder, template
-        self.system_prompt = system_prompt
+        self.system_prompt, self.chat_template = system_prompt, chat_template
         if placeholder not in tokenizer.get_vocab():
             tokenizer.add_special_tokens({"additional_special_tokens": [placeholder]}, replace_extra_special_tokens=False)
         ids = tokenizer.encode(placeholder * 3, add_special_tokens=False)
@@ -57,6 +60,15 @@ class PromptBuilder:
             raise ConfigError("model.meta_model", "'Yes' and 'No' start with the same token in this tokenizer",
                               "Use a meta-model whose tokenizer tells them apart")
         self.end_id = tokenizer.eos_token_id
+        self.separator = separator
+        self.separator_ids = tokenizer.encode(separator, add_special_tokens=False)
+
+    def check_separator(self) -> int:
+        """The separator's one token id (answers that name the class first need it)."""
+        if len(self.separator_ids) != 1:
+            raise ConfigError("model.separator", f"{self.separator!r} encodes to {len(self.separator_ids)} tokens "
+                              "in the meta-model's tokenizer", "Choose a separator it keeps as one token, e.g. a newline")
+        return self.separator_ids[0]
 
     def _first_id(self, word: str) -> int:
         return self.tokenizer.encode(word, add_special_tokens=False)[0]
@@ -64,6 +76,8 @@ class PromptBuilder:
     def prompt_ids(self, question: str, num_vectors: int) -> list[int]:
         content = self.template.format(activations=self.placeholder * num_vectors, question=question)
         templated = bool(getattr(self.tokenizer, "chat_template", None))
+        if not self.chat_template:  # the user turn alone, as plain text: the shortest prompt
+            return self.tokenizer.encode((self.system_prompt or "") + content, add_special_tokens=True)
         messages = [{"role": "user", "content": content}]
         # An explicit (even empty) system turn keeps templates from inserting their long default one.
         if self.system_prompt is not None and (templated or self.system_prompt):
@@ -71,13 +85,24 @@ class PromptBuilder:
         text = render_chat(self.tokenizer, messages, add_generation_prompt=True)
         return self.tokenizer.encode(text, add_special_tokens=not templated)
 
-    def answer_ids(self, answer: str) -> list[int]:
-        ids = self.tokenizer.encode(answer, add_special_tokens=False)
-        return ids + ([self.end_id] if self.end_id is not None else [])
+    def name_ids(self, name: str) -> list[int]:
+        """A class name as the answer starts it: its tokens, then the separator."""
+        self.check_separator()
+        return self.tokenizer.encode(name, add_special_tokens=False) + self.separator_ids
 
-    def build(self, questions: Sequence[str], answers: Sequence[Optional[str]], num_vectors: Sequence[int]) -> PromptBatch:
-        """Inputs for a batch. ``answers[i] = None`` builds a prompt only (for ``ask``/generation)."""
-        seqs, answer_lists = [], []
+    def answer_ids(self, answer: str, name: Optional[str] = None) -> list[int]:
+        ids = self.tokenizer.encode(answer, add_special_tokens=False)
+        prefix = self.name_ids(name) if name else []
+        return prefix + ids + ([self.end_id] if self.end_id is not None else [])
+
+    def build(self, questions: Sequence[str], answers: Sequence[Optional[str]], num_vectors: Sequence[int],
+              names: Optional[Sequence[Optional[str]]] = None) -> PromptBatch:
+        """Inputs for a batch. ``answers[i] = None`` builds a prompt only (for ``ask``/generation).
+
+        ``names[i]``: the answer starts with this class name and the separator, then the Yes/No verdict.
+        """
+        names = list(names) if names is not None else [None] * len(questions)
+        seqs, answer_lists, prefix_lengths = [], [], []
         for i, (q, a, n) in enumerate(zip(questions, answers, num_vectors)):
             prompt = self.prompt_ids(q, n)
             found = prompt.count(self.placeholder_id)
@@ -85,8 +110,9 @@ class PromptBuilder:
                 raise ConfigError("model.template", f"the prompt of example {i} holds {found} placeholders but the "
                                   f"example has {n} activation vectors", "Keep {activations} in the template and "
                                   "do not write the placeholder string in questions")
-            ans = self.answer_ids(a) if a is not None else []
+            ans = self.answer_ids(a, names[i]) if a is not None else []
             answer_lists.append(ans)
+            prefix_lengths.append(len(self.name_ids(names[i])) if a is not None and names[i] else 0)
             seqs.append(prompt + ans[:-1])  # the last answer token is predicted, never read
         padded = pad(seqs, self.tokenizer.pad_token_id or 0, side="left")
         width = max(1, max(len(a) for a in answer_lists))
@@ -95,5 +121,6 @@ class PromptBuilder:
             if ans:
                 targets[row, width - len(ans):] = torch.as_tensor(ans)
         first = torch.as_tensor([width - max(1, len(a)) for a in answer_lists])
-        return PromptBatch(padded.input_ids, padded.attention_mask, padded.position_ids, targets, first,
+        verdict = first + torch.as_tensor(prefix_lengths, dtype=first.dtype)
+        return PromptBatch(padded.input_ids, padded.attention_mask, padded.position_ids, targets, first, verdict,
                            padded.input_ids == self.placeholder_id)

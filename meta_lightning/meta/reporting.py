@@ -32,6 +32,8 @@ class EpochReporter:
     def __init__(self, module: "MetaModel"):
         self._module = [module]  # a list, so the module is not registered as its own child
         self.last_validation: dict[str, float] = {}
+        self.validation_history: dict[str, list[tuple[int, float]]] = {}
+        """Validation accuracy per dataset and step, for the learning-curve figure."""
 
     @property
     def module(self) -> "MetaModel":
@@ -52,28 +54,36 @@ class EpochReporter:
 
     def log_hparams(self) -> None:
         tb = _tensorboard(self.module)
-        if tb is not None:
+        if tb is not None and self.module.report_as is None:
             tb.log_hyperparams(self.hparams_table(), {name: float("nan") for name in self.hp_metric_names()})
 
     def epoch_end(self, stage: str) -> None:
         m = self.module
         results = m.metrics.compute(stage)
+        direct = m.direct_metrics.compute(stage)
+        m.direct_metrics.take_rows(stage)
         rows = m.metrics.take_rows(stage)
         if not results or m.trainer.sanity_checking:
             return
-        if stage == "val":
+        for name, values in direct.items():
+            results.setdefault(name, {})["direct_acc"] = values["acc"]
+        if stage == "val" and m.report_as is None:
             self.last_validation = {name: float(values["acc"]) for name, values in results.items()}
+            for name, acc in self.last_validation.items():
+                self.validation_history.setdefault(name, []).append((m.global_step, acc))
         dm = m.trainer.datamodule
-        for name, values in results.items():
+        own = m.report_as is None  # a baseline's numbers reach TensorBoard through the baseline runner
+        for name, values in results.items() if own else ():
             for metric, value in values.items():
                 m.log(f"{stage}/{name}/{metric}", value, add_dataloader_idx=False)
             m.log(f"hp/{name}_acc" if stage == "val" else f"{stage}/hp/{name}_acc", values["acc"], add_dataloader_idx=False)
         trained = [results[n]["acc"] for n in dm.behaviors if n in results]
-        if trained:
+        if trained and own:
             m.log("hp/val_acc" if stage == "val" else f"{stage}/hp/val_acc", sum(trained) / len(trained), add_dataloader_idx=False)
         counts = {name: int(m.all_gather(torch.tensor(len(r))).sum()) for name, r in sorted(rows.items())}
         if m.trainer.is_global_zero:
-            self._write_tensorboard(stage, rows)
+            if own:
+                self._write_tensorboard(stage, rows)
             if stage == "test":
                 self._summary(results, counts)
 
@@ -94,33 +104,79 @@ class EpochReporter:
 
     def _summary(self, results: dict, counts: dict) -> None:
         m, dm = self.module, self.module.trainer.datamodule
+        datasets = {name: dataset_entry(values, counts.get(name, 0), name in dm.eval_behaviors)
+                    for name, values in results.items()}
+        if m.report_as is not None:  # a baseline: filed beside the meta-model's own results
+            add_baseline(m.report_as, datasets, m.summary_path)
+            return
         out_dir = run_dir(m.trainer)
-        datasets = {}
-        for name, values in results.items():
-            n = counts.get(name, 0)
-            entry = {"accuracy": values["acc"], "auroc": values["auroc"], "questions": n,
-                     "held_out": name in dm.eval_behaviors}
-            if entry["held_out"]:
-                entry["accuracy_ci95"] = list(wilson_interval(round(values["acc"] * n), n))
-            datasets[name] = entry
         summary = {"train_behaviors": dm.behaviors, "eval_behaviors": dm.eval_behaviors, "input_model": dm.input_model.name,
                    "meta_model": m.spec.name, "seed": dm.seed, "global_step": m.global_step, "datasets": datasets,
-                   "validation": self.last_validation, "log_dir": str(out_dir)}
+                   "validation": self.last_validation, "baselines": {}, "log_dir": str(out_dir)}
+        if getattr(m, "alignment_cosine", None) is not None:
+            summary["closed_form_fit_cosine"] = m.alignment_cosine
         atomic_write_json(out_dir / "summary.json", summary)
+        self._learning_curve(out_dir)
         print(format_summary(summary), flush=True)
+
+    def _learning_curve(self, out_dir: Path) -> None:
+        from meta_lightning.meta.figures import learning_curve_figure
+
+        m = self.module
+        if not m.loss_history and not self.validation_history:
+            return
+        fig = learning_curve_figure(m.loss_history, self.validation_history, f"{m.spec.name}: learning curve")
+        fig.savefig(out_dir / "learning_curve.png", dpi=110)
+        tb = _tensorboard(m)
+        if tb is not None:
+            tb.experiment.add_figure("learning_curve", fig, m.global_step)
+
+
+def dataset_entry(values: dict, n: int, held_out: bool) -> dict:
+    """One dataset's summary entry: accuracy with its 95 % interval, AUROC, and the other readings where present."""
+    entry = {"accuracy": values["acc"], "accuracy_ci95": list(wilson_interval(round(values["acc"] * n), n)),
+             "auroc": values.get("auroc"), "questions": n, "held_out": held_out}
+    for key, name in (("direct_acc", "accuracy_without_naming"), ("name_acc", "naming_accuracy")):
+        if key in values:
+            entry[name] = values[key]
+    return entry
+
+
+def add_baseline(name: str, datasets: dict, path: Path | None) -> None:
+    """Merge a baseline's per-dataset results into the run's summary.json (written by the meta-model's test)."""
+    if path is None or not Path(path).exists():
+        return
+    summary = json.loads(path.read_text())
+    summary.setdefault("baselines", {})[name] = datasets
+    atomic_write_json(path, summary)
+
+
+def _cell(d: dict | None) -> str:
+    if not d:
+        return f"{'':>22}"
+    ci = d.get("accuracy_ci95") or [float("nan")] * 2
+    return f"{d['accuracy']:>6.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
 
 
 def format_summary(summary: dict) -> str:
-    lines = ["", f"{'dataset':<14} {'split':<9} {'n':>5} {'accuracy':>9} {'AUROC':>7}  95% CI (held out)", "-" * 66]
+    """The end-of-run table: one row per dataset, the meta-model beside every baseline, each with its 95 % CI."""
+    baselines = summary.get("baselines", {})
+    known = ("probe", "untrained", "question_only")
+    names = [n for n in known if n in baselines] + sorted(n for n in baselines if n not in known)
+    header = f"{'dataset':<17} {'split':<8} {'n':>5} {'meta-model [95% CI]':>22} {'no naming':>9} {'named ok':>8} {'AUROC':>6}"
+    header += "".join(f" {b + ' [95% CI]':>22}" for b in names)
+    lines = ["", header, "-" * len(header)]
     for name, d in summary["datasets"].items():
-        ci = d.get("accuracy_ci95")
-        ci_text = f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""
         kind = "held-out" if d["held_out"] else "test"
-        lines.append(f"{name:<14} {kind:<9} {d['questions']:>5} {d['accuracy']:>9.3f} {d['auroc']:>7.3f}  {ci_text}")
-    lines += ["", f"TensorBoard logs: {summary['log_dir']}   (tensorboard --logdir {Path(summary['log_dir']).parent})",
+        direct = d.get("accuracy_without_naming")
+        named = d.get("naming_accuracy")
+        auroc = d.get("auroc")
+        row = (f"{name:<17} {kind:<8} {d['questions']:>5} {_cell(d):>22} "
+               f"{'' if direct is None else f'{direct:.3f}':>9} {'' if named is None else f'{named:.3f}':>8} "
+               f"{'' if auroc is None else f'{auroc:.3f}':>6}")
+        row += "".join(f" {_cell(baselines[b].get(name)):>22}" for b in names)
+        lines.append(row)
+    lines += ["", "no naming: P(Yes) read at the first answer token; named ok: the model's own class name was the true one.",
+              f"TensorBoard logs: {summary['log_dir']}   (tensorboard --logdir {Path(summary['log_dir']).parent})",
               f"Summary JSON:     {Path(summary['log_dir']) / 'summary.json'}", ""]
     return "\n".join(lines)
-
-
-def read_summary(path: Path) -> dict:
-    return json.loads(Path(path).read_text())

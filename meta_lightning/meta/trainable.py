@@ -37,6 +37,8 @@ def apply_trainable(model: nn.Module, parts: ModelParts, mode: str, lora_rank: i
         from peft.utils.constants import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as DEFAULTS
 
         targets = list(lora_targets) if lora_targets else DEFAULTS.get(model.config.model_type, "all-linear")
+        if targets == ["all-linear"]:  # PEFT's keyword: every linear layer but the output head
+            targets = "all-linear"
         config = LoraConfig(r=lora_rank, lora_alpha=lora_alpha, lora_dropout=lora_dropout, target_modules=targets,
                             bias="none")
         try:

@@ -16,12 +16,13 @@ def tiny_run_config(tmp_path: Path, **overrides) -> Path:
         save_byte_model(meta, "qwen2", 1)
     config = {
         "seed_everything": 0,
+        "baselines": [],
         "trainer": {"max_steps": 6, "val_check_interval": 3, "check_val_every_n_epoch": None, "log_every_n_steps": 1,
                     "enable_progress_bar": False, "enable_model_summary": False, "num_sanity_val_steps": 0,
                     "logger": {"class_path": "lightning.pytorch.loggers.TensorBoardLogger",
                                "init_args": {"save_dir": str(tmp_path / "runs"), "name": "tiny", "default_hp_metric": False}}},
         "data": {"input_model": {"name": str(inp)}, "behaviors": ["sentiment", "emotion"], "capture": {"layers": [1, -1]},
-                 "train_size": 12, "val_size": 6, "test_size": 6, "batch_size": 4},
+                 "train_size": 12, "val_size": 6, "test_size": 6, "eval_test_size": 12, "batch_size": 4},
         "model": {"meta_model": {"name": str(meta)}, "trainable": "lora", "lr": 0.01, "warmup_steps": 1},
     }
     for dotted, value in overrides.items():

@@ -135,3 +135,30 @@ def test_a_nan_loss_stops_the_run_with_one_line_naming_step_and_datasets(tmp_pat
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith("error: model.lr: the loss is ") and " at step " in err
     assert "(batch from " in err and ("sentiment" in err or "emotion" in err)
+
+
+def test_baselines_land_in_the_summary_table_and_tensorboard_beside_the_meta_model(tmp_path, capsys):
+    config = tiny_run_config(tmp_path, baselines=["probe", "untrained", "question_only"])
+    main(["fit", "--config", str(config)])
+    out = capsys.readouterr().out
+    run = _version_dir(tmp_path)
+    summary = json.loads((run / "summary.json").read_text())
+    assert set(summary["baselines"]) == {"probe", "untrained", "question_only"}
+    for name, datasets in summary["baselines"].items():
+        assert set(datasets) == {"sentiment", "emotion", "lies"}, name
+        for d in datasets.values():
+            lo, hi = d["accuracy_ci95"]
+            assert lo <= d["accuracy"] <= hi and d["questions"] > 0
+    # The question-only run trained its own weights: its answers differ from the untrained meta-model's.
+    assert summary["baselines"]["question_only"] != summary["baselines"]["untrained"]
+    header = next(line for line in out.splitlines()[::-1] if line.startswith("dataset"))
+    assert header.index("probe [95% CI]") < header.index("untrained [95% CI]") < header.index("question_only [95% CI]")
+    scalars = set(EventAccumulator(str(run)).Reload().Tags()["scalars"])
+    assert {"baselines/probe/test/lies/acc", "baselines/question_only/test/sentiment/acc"} <= scalars
+
+
+def test_an_unknown_baseline_is_refused_by_name_before_training(tmp_path, capsys):
+    config = tiny_run_config(tmp_path, baselines=["oracle"])
+    with pytest.raises(SystemExit):
+        main(["fit", "--config", str(config)])
+    assert "baselines: unknown baseline 'oracle'" in capsys.readouterr().err

@@ -65,3 +65,28 @@ def test_chat_template_is_used_when_present_else_transcript():
     plain.chat_template = None
     text = plain.decode(PromptBuilder(plain).prompt_ids("Q?", 1))
     assert text.startswith("User: <|activation|>") and text.endswith("Assistant:")
+
+
+def test_name_then_answer_targets_put_the_verdict_after_name_and_separator(builder):
+    batch = builder.build(["Is it positive?", "Is it French?"], ["No", "Yes"], [2, 2], names=["Positive", "Spanish"])
+    width = batch.targets.shape[1]
+    for row, (name, verdict) in enumerate([("Positive", "No"), ("Spanish", "Yes")]):
+        expected = builder.tokenizer.encode(f"{name}\n{verdict}", add_special_tokens=False) + [builder.end_id]
+        targets = batch.targets[row].tolist()
+        assert targets[width - len(expected):] == expected
+        assert targets[batch.verdict[row]] == (builder.yes_id if verdict == "Yes" else builder.no_id)
+        assert batch.verdict[row] - batch.first_answer[row] == len(builder.name_ids(name))
+
+
+def test_plain_prompt_is_the_template_alone_and_shorter_than_the_chat_one():
+    tok = _fresh_tokenizer()
+    chat = PromptBuilder(tok, template="{activations}\n{question}\n").prompt_ids("Q?", 2)
+    plain = PromptBuilder(tok, template="{activations}\n{question}\n", chat_template=False).prompt_ids("Q?", 2)
+    assert tok.decode(plain, skip_special_tokens=False).replace("<s>", "") == "<|activation|><|activation|>\nQ?\n"
+    assert len(plain) < len(chat)
+
+
+def test_a_separator_that_is_not_one_token_is_refused_by_name(builder):
+    odd = PromptBuilder(_fresh_tokenizer(), separator="hello world")
+    with pytest.raises(ConfigError, match=r"^model.separator: 'hello world' encodes to \d+ tokens"):
+        odd.build(["Q?"], ["Yes"], [1], names=["A"])

@@ -1,0 +1,89 @@
+"""Logistic-regression probes on the same cached vectors and splits the meta-model uses.
+
+In distribution, a probe per training behaviour predicts the conversation's class from its vectors; a Yes/No
+question is answered Yes when the probe's class is the one asked, and P(Yes) is the probe's probability of the
+asked class. For a held-out behaviour (lies) no training label exists, so its probe is trained and scored on
+the behaviour's own test set by cross-validation, grouped by source: an upper bound of what is linearly
+readable, reported as such and never as transfer.
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from meta_lightning.meta.evaluation import wilson_interval
+
+
+def _features(activations: Sequence[torch.Tensor]) -> torch.Tensor:
+    return torch.stack([a.float().flatten() for a in activations])
+
+
+def fit_logistic(x: torch.Tensor, y: torch.Tensor, num_classes: int, l2: float = 1e-2, steps: int = 100):
+    """Multinomial logistic regression on standardised features (L-BFGS); returns a predict_proba function."""
+    mean, std = x.mean(0), x.std(0).clamp_min(1e-6)
+    z = (x - mean) / std
+    weight = torch.zeros(z.shape[1], num_classes, requires_grad=True)
+    bias = torch.zeros(num_classes, requires_grad=True)
+    opt = torch.optim.LBFGS([weight, bias], max_iter=steps, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = F.cross_entropy(z @ weight + bias, y) + l2 * weight.pow(2).sum() / len(z)
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    weight, bias = weight.detach(), bias.detach()
+    return lambda new: (((new - mean) / std) @ weight + bias).softmax(-1)
+
+
+def _auroc(scores: list[float], truth: list[bool]) -> float:
+    pos = [s for s, t in zip(scores, truth) if t]
+    neg = [s for s, t in zip(scores, truth) if not t]
+    if not pos or not neg:
+        return float("nan")
+    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+    return wins / (len(pos) * len(neg))
+
+
+def _score_questions(dataset, proba: torch.Tensor, classes: Sequence[str]) -> dict:
+    """Yes/No accuracy of a class probability table ``proba`` [conversations, classes] on ``dataset``'s questions."""
+    p_yes = [float(proba[q.conversation, classes.index(q.asked_label)]) for q in dataset.questions]
+    truth = [q.answer == "Yes" for q in dataset.questions]
+    correct = sum((p >= 0.5) == t for p, t in zip(p_yes, truth))
+    n = len(truth)
+    return {"accuracy": correct / n, "auroc": _auroc(p_yes, truth), "questions": n,
+            "accuracy_ci95": list(wilson_interval(correct, n))}
+
+
+def probe_baseline(datamodule, folds: int = 5) -> dict[str, dict]:
+    """Probe results per test dataset, keyed like the meta-model's: accuracy, AUROC, questions, 95 % interval."""
+    out = {}
+    train = {d.name: d for d in datamodule.datasets.get("train", [])}
+    for test in datamodule.datasets.get("test", []):
+        classes = list(datamodule.behavior(test.name).classes)
+        x_test = _features(test.activations)
+        if test.name in train:
+            source = train[test.name]
+            y = torch.tensor([classes.index(c.label) for c in source.conversations])
+            proba = fit_logistic(_features(source.activations), y, len(classes))(x_test)
+            out[test.name] = {**_score_questions(test, proba, classes), "probe": "trained on the train split"}
+        else:
+            y = torch.tensor([classes.index(c.label) for c in test.conversations])
+            groups = [c.source_ids[0] for c in test.conversations]
+            order = sorted(set(groups))
+            fold = {g: i % folds for i, g in enumerate(order)}
+            proba = torch.zeros(len(y), len(classes))
+            for k in range(folds):
+                held = torch.tensor([fold[g] == k for g in groups])
+                if held.all() or not held.any() or len(set(y[~held].tolist())) < 2:
+                    continue
+                proba[held] = fit_logistic(x_test[~held], y[~held], len(classes))(x_test[held])
+            out[test.name] = {**_score_questions(test, proba, classes),
+                              "probe": f"{folds}-fold cross-validation on this set, grouped by source (upper bound, not transfer)"}
+        if math.isnan(out[test.name]["auroc"]):
+            out[test.name]["auroc"] = None
+    return out
