@@ -52,7 +52,7 @@ def _release(module) -> None:
     """Drop a finished baseline's weights now: three meta-models at once would not fit the memory budget."""
     import gc
 
-    module.model = None
+    module.model = module.parts = None  # parts holds the blocks too
     gc.collect()
 
 

@@ -12,8 +12,11 @@ from meta_lightning.meta import MetaModel
 
 
 def trainer_defaults() -> dict:
+    from meta_lightning.models.cpu_precision import cpu_prefers_bf16
+
+    bf16 = torch.cuda.is_available() or cpu_prefers_bf16()  # measured per machine on CPU, never assumed
     return {
-        "precision": "bf16-mixed" if torch.cuda.is_available() else "32-true",
+        "precision": "bf16-mixed" if bf16 else "32-true",
         "logger": lazy_instance(TensorBoardLogger, save_dir="runs", name="meta", default_hp_metric=False),
         "gradient_clip_val": 1.0,
     }

@@ -186,7 +186,9 @@ class MetaDataModule(LightningDataModule):
         return fn.value if fn is not None else None
 
     def setup(self, stage: Optional[str] = None) -> None:
-        acts = self._activations(self.plan(stage))
+        self._add_datasets(self._activations(self.plan(stage)))
+
+    def _add_datasets(self, acts: dict) -> None:
         for (name, split), a in acts.items():
             key = "train" if split == "train" else ("val" if split == "val" else "test")
             per = self.eval_questions_per_conversation if name in self.eval_behaviors else self.questions_per_conversation
@@ -212,12 +214,12 @@ class MetaDataModule(LightningDataModule):
                 return x.mean(0), x.std(0) if x.shape[0] > 1 else torch.ones_like(x[0])
         return None
 
-    def training_vectors(self) -> Optional[tuple[list[torch.Tensor], list[str]]]:
-        """Every training conversation's vectors ``[layers * positions, d]`` and its class name, or None when the
-        train split is not loaded (closed-form projector initialisation reads these)."""
-        parts = self.datasets.get("train", [])
-        if not parts:
-            return None
+    def training_vectors(self) -> tuple[list[torch.Tensor], list[str]]:
+        """Every training conversation's vectors ``[layers * positions, d]`` and its class name (closed-form
+        projector initialisation reads these). Loaded here when the stage did not (an untrained model tested)."""
+        if not self.datasets.get("train"):
+            self._add_datasets(self._activations([(b, "train", self.sizes["train"]) for b in self.behaviors]))
+        parts = self.datasets["train"]
         vectors = [a.flatten(0, -2).float() for d in parts for a in d.activations]
         names = [d.class_names.get(c.label, c.label) for d in parts for c in d.conversations]
         return vectors, names

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import inspect
-import math
 from dataclasses import asdict
 from typing import Optional, Sequence
 
@@ -14,6 +13,7 @@ from meta_lightning.errors import ConfigError, TrainingDiverged
 from meta_lightning.meta.alignment import fit_closed_form, name_embeddings
 from meta_lightning.meta.answers import Readings, greedy_name_then_verdict, yes_probability
 from meta_lightning.meta.inject import MODES, add_at_layer, add_placeholder_rows, replace_embeddings
+from meta_lightning.meta.optim import SCHEDULES, lr_factor, param_groups
 from meta_lightning.meta.evaluation import DatasetMetrics
 from meta_lightning.meta.projector import KINDS, Projector, layer_indices
 from meta_lightning.meta.prompt import DEFAULT_PLACEHOLDER, DEFAULT_TEMPLATE, PromptBatch, PromptBuilder
@@ -23,7 +23,6 @@ from meta_lightning.models import ModelSpec
 from meta_lightning.models.architecture import find_layout
 from meta_lightning.models.load import load_model
 
-SCHEDULES = ("cosine", "linear", "constant")
 ANSWER_FORMATS = ("yes_no", "name_then_answer")
 PROJECTOR_INITS = ("random", "closed_form")
 VECTORS = ("real", "shuffled", "zero")
@@ -65,6 +64,9 @@ class MetaModel(LightningModule):
             meta-model's embedding of each one's class name (training labels only; needs a linear projector).
         ridge: Ridge penalty of ``closed_form``, relative to the features' variance.
         vectors: ``real``; ``shuffled`` (across the batch) or ``zero`` give the question-only baseline.
+        vector_noise: Std of Gaussian noise added to the projector's (standardised) input features while
+            training only: training vectors then look as uncertain as unseen ones, so the meta-model learns
+            where the class boundary lies instead of memorising well-separated training points.
         samples_to_log: Question/prediction rows written to TensorBoard per dataset and validation.
         eval_behaviors: Datasets reported as out of distribution (their accuracy is hp/<name>_acc, never tuned on).
     """
@@ -77,6 +79,7 @@ class MetaModel(LightningModule):
                  weight_decay: float = 0.0, warmup_steps: int = 10, schedule: str = "cosine",
                  answer_format: str = "yes_no", separator: str = "\n", max_name_tokens: int = 6,
                  chat_template: bool = True, projector_init: str = "random", ridge: float = 0.01, vectors: str = "real",
+                 vector_noise: float = 0.0,
                  samples_to_log: int = 8, eval_behaviors: Sequence[str] = ("lies",)):
         super().__init__()
         for field, value, allowed in (("model.injection", injection, MODES), ("model.projector", projector, KINDS),
@@ -114,10 +117,8 @@ class MetaModel(LightningModule):
         stats = dm.activation_statistics() if self.hparams.standardize else None
         if stats is not None:  # a checkpoint loaded afterwards replaces them with the ones it was trained with
             self.projector.set_statistics(*stats)
-        if self.hparams.projector_init == "closed_form":
-            training = dm.training_vectors()
-            if training is not None:  # absent when only testing: the checkpoint then supplies the projector
-                self.align(*training)
+        if self.hparams.projector_init == "closed_form":  # a checkpoint loaded afterwards replaces the projector
+            self.align(*dm.training_vectors())
 
     def align(self, vectors: list[torch.Tensor], names: list[str]) -> float:
         """Closed-form projector: every vector of an example onto the embedding of the example's class name."""
@@ -176,7 +177,9 @@ class MetaModel(LightningModule):
         counts = [a.shape[0] for a in acts]
         prompt = self.prompts.build(batch["question"], answers, counts, names)
         device = self.projector_device()
-        vectors = self.projector(torch.cat(acts).to(device).float(), layer_indices(counts, self.num_source_layers, device))
+        noise = self.hparams.vector_noise if self.training else 0.0
+        vectors = self.projector(torch.cat(acts).to(device).float(), layer_indices(counts, self.num_source_layers, device),
+                                 noise=noise)
         if self.hparams.vectors == "zero":
             vectors = torch.zeros_like(vectors)
         elif self.hparams.vectors == "shuffled" and len(acts) > 1:  # each example gets its neighbour's vectors
@@ -285,24 +288,9 @@ class MetaModel(LightningModule):
     # -- optimisation --------------------------------------------------------------------------------------
     def configure_optimizers(self):
         hp = self.hparams
-        model_params = [p for p in self.model.parameters() if p.requires_grad]
-        lr = hp.lr if hp.projector_lr is None else hp.projector_lr
-        groups = [{"params": [p for p in self.projector.parameters() if p.requires_grad], "lr": lr}]
-        if model_params:
-            groups.append({"params": model_params, "lr": hp.lr})
-        groups = [g for g in groups if g["params"]]
-        optimizer = torch.optim.AdamW(groups, lr=hp.lr, weight_decay=hp.weight_decay)
-        total = max(1, int(self.trainer.estimated_stepping_batches))
-        warmup = min(hp.warmup_steps, total - 1) if total > 1 else 0
-
-        def factor(step: int) -> float:
-            if step < warmup:
-                return (step + 1) / (warmup + 1)
-            if hp.schedule == "constant":
-                return 1.0
-            progress = min(1.0, (step - warmup) / max(1, total - warmup))
-            return 0.5 * (1 + math.cos(math.pi * progress)) if hp.schedule == "cosine" else 1.0 - progress
-
+        optimizer = torch.optim.AdamW(param_groups(self.model, self.projector, hp.lr, hp.projector_lr), lr=hp.lr,
+                                      weight_decay=hp.weight_decay)
+        factor = lr_factor(hp.schedule, hp.warmup_steps, int(self.trainer.estimated_stepping_batches))
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 

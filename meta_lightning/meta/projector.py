@@ -55,9 +55,13 @@ class Projector(nn.Module):
         # A near-constant dimension would turn noise into a huge value: floor each std at 0.1 % of its layer's mean.
         self.std.copy_(torch.maximum(std, 1e-3 * std.mean(-1, keepdim=True)).clamp_min(1e-8))
 
-    def forward(self, vectors: torch.Tensor, layer_index: torch.Tensor) -> torch.Tensor:
-        """``vectors`` [N, d_in]; ``layer_index`` [N]: which source layer each vector came from."""
-        return self.net(self.features(vectors, layer_index))
+    def forward(self, vectors: torch.Tensor, layer_index: torch.Tensor, noise: float = 0.0) -> torch.Tensor:
+        """``vectors`` [N, d_in]; ``layer_index`` [N]: which source layer each vector came from; ``noise``: std of
+        Gaussian noise added to the features (training-time augmentation)."""
+        features = self.features(vectors, layer_index)
+        if noise > 0:
+            features = features + noise * torch.randn_like(features)
+        return self.net(features)
 
     def features(self, vectors: torch.Tensor, layer_index: torch.Tensor) -> torch.Tensor:
         """What the linear map sees: the vectors standardised and normalised as configured."""

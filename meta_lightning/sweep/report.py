@@ -24,6 +24,8 @@ class Group:
     """Held-out dataset -> accuracy of each finished seed."""
     trained: dict[str, list[float]] = field(default_factory=dict)
     """Training behaviour -> validation accuracy (test accuracy when no validation ran) of each seed."""
+    baselines: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    """Baseline run inside each cell (probe, question_only, ...) -> held-out dataset -> accuracy of each seed."""
     seeds: list[int] = field(default_factory=list)
     pending: int = 0
     """Seeds without a summary yet (running, failed or not started)."""
@@ -64,7 +66,16 @@ def collect(sweep_dir: Path) -> list[Group]:
                 g.held_out.setdefault(name, []).append(entry["accuracy"])
             else:
                 g.trained.setdefault(name, []).append(validation.get(name, entry["accuracy"]))
+        for baseline, datasets in (summary.get("baselines") or {}).items():
+            for name, entry in datasets.items():
+                if entry.get("held_out"):
+                    g.baselines.setdefault(baseline, {}).setdefault(name, []).append(entry["accuracy"])
     return list(groups.values())
+
+
+def baseline_columns(groups: list[Group]) -> list[tuple[str, str]]:
+    """(baseline, held-out dataset) pairs found in any cell, in a stable order."""
+    return sorted({(b, n) for g in groups for b, per in g.baselines.items() for n in per})
 
 
 def _listed_order(sweep_dir: Path) -> dict[str, int]:
@@ -87,6 +98,8 @@ def rows(groups: list[Group]) -> tuple[list[str], list[list]]:
     for n in held:
         header += [f"{n}_acc_mean", f"{n}_acc_sd", f"{n}_acc_min", f"{n}_acc_max"]
     header += [f"{n}_val_acc" for n in trained]
+    pairs = baseline_columns(groups)
+    header += [f"{n}_{b}_acc_mean" for b, n in pairs]
     out = []
     for g in groups:
         row = [g.name, len(g.seeds), g.pending]
@@ -95,6 +108,7 @@ def rows(groups: list[Group]) -> tuple[list[str], list[list]]:
             mean, sd = _mean_sd(values)
             row += [mean, sd, min(values, default=float("nan")), max(values, default=float("nan"))]
         row += [_mean_sd(g.trained.get(n, []))[0] for n in trained]
+        row += [_mean_sd(g.baselines.get(b, {}).get(n, []))[0] for b, n in pairs]
         out.append(row)
     return header, out
 
@@ -114,7 +128,9 @@ def _fmt(v: float) -> str:
 
 def to_markdown(groups: list[Group]) -> str:
     held, trained = columns(groups)
-    header = ["cell", "seeds"] + [f"{n} acc (mean ± sd)" for n in held] + [f"{n} val acc" for n in trained]
+    pairs = baseline_columns(groups)
+    header = (["cell", "seeds"] + [f"{n} acc (mean ± sd)" for n in held] + [f"{n} val acc" for n in trained]
+              + [f"{n}: {b}" for b, n in pairs])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for g in groups:
         seeds = f"{len(g.seeds)}" + (f" (+{g.pending} pending)" if g.pending else "")
@@ -123,6 +139,7 @@ def to_markdown(groups: list[Group]) -> str:
             mean, sd = _mean_sd(g.held_out.get(n, []))
             cells.append("–" if mean != mean else f"{mean:.3f} ± {sd:.3f}")
         cells += [_fmt(_mean_sd(g.trained.get(n, []))[0]) for n in trained]
+        cells += [_fmt(_mean_sd(g.baselines.get(b, {}).get(n, []))[0]) for b, n in pairs]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -148,6 +165,9 @@ def figure(groups: list[Group], held_out: Optional[str] = None, chance: float = 
     base = next((g.held_out.get(name, []) for g in groups if g.name == BASELINE), [])
     if base:
         ax.axhline(statistics.fmean(base), color="tab:red", linestyle="--", label="untrained meta-model")
+    question_only = [v for g in cells for v in g.baselines.get("question_only", {}).get(name, [])]
+    if question_only:
+        ax.axhline(statistics.fmean(question_only), color="tab:orange", linestyle="-.", label="question-only meta-model")
     ax.set_xticks(range(len(cells)))
     ax.set_xticklabels([g.name for g in cells], fontsize=7, rotation=40, ha="right")
     ax.set_ylabel(f"{name} accuracy (held out)")

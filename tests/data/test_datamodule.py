@@ -28,7 +28,8 @@ def test_loaders_serve_collated_batches_per_dataset(model_dir):
     assert len(batch["activations"]) == 4 and batch["activations"][0].shape == (2, 64)
     assert batch["yes"].dtype == torch.bool and set(batch["answer"]) <= {"Yes", "No"}
     assert {"question", "behavior", "label", "asked"} <= set(batch)
-    assert [len(loader.dataset) for loader in dm.val_dataloader()] == [12, 12, 12]
+    # Training behaviours: 6 conversations x 2 questions; the held-out lies: 1 question per conversation.
+    assert [len(loader.dataset) for loader in dm.val_dataloader()] == [12, 12, 6]
     dm.setup("test")
     assert dm.names("test") == ["sentiment", "language", "lies"]
 
@@ -106,3 +107,14 @@ def test_layer_out_of_range_names_the_layer_count_before_the_weights_load(model_
     dm = _dm(model_dir, capture={"layers": [9]})
     with pytest.raises(ConfigError, match=r"data.capture.layers.*4"):
         dm.prepare_data()
+
+
+def test_held_out_behaviours_are_tested_on_every_fact_in_both_variants_by_default(model_dir):
+    from meta_lightning.behaviors import get_behavior
+
+    dm = _dm(model_dir, eval_behaviors=["lies", "lies_answer_only"])
+    plan = {(b, s): n for b, s, n in dm.plan("test")}
+    facts = len(get_behavior("lies").corpus())
+    assert plan[("lies", "all")] == plan[("lies_answer_only", "all")] == 2 * facts >= 600
+    assert plan[("sentiment", "test")] == 4
+    assert {(b, s): n for b, s, n in _dm(model_dir, eval_test_size=10).plan("test")}[("lies", "all")] == 10

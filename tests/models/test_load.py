@@ -82,6 +82,9 @@ def test_default_alias_falls_back_to_hub_then_names_the_install_command(tmp_path
     assert load_model("smollm2-135m-instruct").parts.num_layers == 4  # the hub copy (here: a tiny stand-in)
 
 
-def test_bad_dtype_on_cpu_is_refused_before_loading(tmp_path):
-    with pytest.raises(ConfigError, match="model.dtype: torch.bfloat16 on CPU is far slower than float32"):
+def test_bad_dtype_on_cpu_is_refused_before_loading(tmp_path, monkeypatch):
+    import meta_lightning.models.cpu_precision as cpu_precision
+
+    monkeypatch.setattr(cpu_precision, "cpu_prefers_bf16", lambda: False)  # a CPU without AMX, whatever runs this
+    with pytest.raises(ConfigError, match="model.dtype: torch.bfloat16 on this CPU is far slower than float32"):
         load_model(ModelSpec(name=str(tmp_path / "never-read"), dtype="bf16"))

@@ -25,7 +25,7 @@ SIZES = {"train": 4, "val": 2, "test": 2}
 def _sweep_file(tmp_path: Path, behaviors: list, **sweep) -> Path:
     base = tiny_run_config(tmp_path, **{"trainer.max_steps": 2, "trainer.val_check_interval": 2,
                                         "data.train_size": SIZES["train"], "data.val_size": SIZES["val"],
-                                        "data.test_size": SIZES["test"]})
+                                        "data.test_size": SIZES["test"], "data.eval_test_size": SIZES["test"]})
     spec = {"configs": [base.name], "grid": {"data.behaviors": {"subsets": behaviors}}, "seeds": [0],
             "directory": str(tmp_path / "sweep"), "isolate": False, **sweep}
     path = tmp_path / "sweep.yaml"
