@@ -11,7 +11,7 @@ def test_logistic_probe_finds_a_planted_direction_on_fresh_data():
     direction = torch.randn(32, generator=g)
     def sample(n):
         y = torch.arange(n) % 3
-        return torch.randn(n, 32, generator=g) + (y[:, None] - 1.0) * direction * 0.5, y
+        return torch.randn(n, 32, generator=g) + (y[:, None] - 1.0) * direction * 1.0, y
     x, y = sample(300)
     proba = fit_logistic(x, y, 3)
     fresh, truth = sample(300)

@@ -31,7 +31,7 @@ def test_experiment_parses_and_starts_with_a_comment_on_what_and_how_long(path, 
         main(["fit", "--config", str(path), "--print_config"])
     assert e.value.code in (0, None)
     printed = yaml.safe_load(capsys.readouterr().out)
-    assert printed["data"]["behaviors"] and printed["data"]["eval_behaviors"] == ["lies"]
+    assert printed["data"]["behaviors"] and printed["data"]["eval_behaviors"] == ["lies", "lies_answer_only"]
 
 
 @pytest.mark.parametrize("path", SWEEPS, ids=lambda p: str(p.relative_to(EXPERIMENTS)))
