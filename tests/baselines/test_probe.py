@@ -38,6 +38,7 @@ def test_probe_reports_every_test_set_with_an_interval_and_labels_the_lie_probe_
     assert out["sentiment"]["questions"] == 16  # 8 conversations x 2 questions
     assert out["lies"]["questions"] == 40
     assert "upper bound, not transfer" in out["lies"]["probe"]
+    assert out["lies"]["held_out"] and not out["sentiment"]["held_out"]
 
 
 def test_probe_answers_yes_exactly_when_its_class_is_the_one_asked(datamodule, monkeypatch):
