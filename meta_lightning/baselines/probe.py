@@ -8,11 +8,11 @@ readable, reported as such and never as transfer.
 """
 from __future__ import annotations
 
-import math
 from typing import Sequence
 
 import torch
 import torch.nn.functional as F
+from torchmetrics.functional.classification import binary_auroc
 
 from meta_lightning.meta.evaluation import wilson_interval
 
@@ -40,22 +40,14 @@ def fit_logistic(x: torch.Tensor, y: torch.Tensor, num_classes: int, l2: float =
     return lambda new: (((new - mean) / std) @ weight + bias).softmax(-1)
 
 
-def _auroc(scores: list[float], truth: list[bool]) -> float:
-    pos = [s for s, t in zip(scores, truth) if t]
-    neg = [s for s, t in zip(scores, truth) if not t]
-    if not pos or not neg:
-        return float("nan")
-    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
-    return wins / (len(pos) * len(neg))
-
-
 def _score_questions(dataset, proba: torch.Tensor, classes: Sequence[str]) -> dict:
     """Yes/No accuracy of a class probability table ``proba`` [conversations, classes] on ``dataset``'s questions."""
     p_yes = [float(proba[q.conversation, classes.index(q.asked_label)]) for q in dataset.questions]
     truth = [q.answer == "Yes" for q in dataset.questions]
     correct = sum((p >= 0.5) == t for p, t in zip(p_yes, truth))
     n = len(truth)
-    return {"accuracy": correct / n, "auroc": _auroc(p_yes, truth), "questions": n,
+    auroc = binary_auroc(torch.tensor(p_yes), torch.tensor(truth, dtype=torch.long)) if 0 < sum(truth) < n else None
+    return {"accuracy": correct / n, "auroc": None if auroc is None else float(auroc), "questions": n,
             "accuracy_ci95": list(wilson_interval(correct, n))}
 
 
@@ -85,6 +77,4 @@ def probe_baseline(datamodule, folds: int = 5) -> dict[str, dict]:
             out[test.name] = {**_score_questions(test, proba, classes),
                               "probe": f"{folds}-fold cross-validation on this set, grouped by source (upper bound, not transfer)"}
         out[test.name]["held_out"] = test.name in datamodule.eval_behaviors
-        if math.isnan(out[test.name]["auroc"]):
-            out[test.name]["auroc"] = None
     return out

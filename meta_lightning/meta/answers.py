@@ -30,16 +30,15 @@ def yes_probability(logits: torch.Tensor, yes_id: int, no_id: int) -> torch.Tens
 
 
 @torch.no_grad()
-def greedy_name_then_verdict(first_pass: Callable[[], tuple[torch.Tensor, object]], model, attention_mask: torch.Tensor,
+def greedy_name_then_verdict(logits: torch.Tensor, past, model, attention_mask: torch.Tensor,
                              position_ids: torch.Tensor, yes_id: int, no_id: int, separator_id: int, max_tokens: int,
                              decode: Callable[[list[int]], str], cache_arg: str = "past_key_values") -> Readings:
     """Greedy decoding with the KV cache until each row has written the separator (forced after ``max_tokens``).
 
-    ``first_pass()`` runs the prompt (activations injected) and returns the last position's logits [B, V] and
-    the cache (``cache_arg``: the forward's name for it, ``cache`` since transformers 5). Later steps feed one
-    token per row; a row already done is fed the separator and ignored.
+    ``logits`` [B, V] and ``past`` come from the prompt's pass (activations injected); ``attention_mask`` and
+    ``position_ids`` are the prompt's. ``cache_arg`` is the forward's name for the cache (``cache`` since
+    transformers 5). Later steps feed one token per row; a row already done is fed the separator and ignored.
     """
-    logits, past = first_pass()
     p_direct = yes_probability(logits, yes_id, no_id)
     rows = logits.shape[0]
     device = logits.device

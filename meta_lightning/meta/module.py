@@ -200,11 +200,9 @@ class MetaModel(LightningModule):
                 out = self.model(input_ids=ids, **kwargs)
         return out, prompt
 
-    def answer_logits(self, batch: dict, with_answers: bool = True) -> tuple[torch.Tensor, PromptBatch]:
+    def answer_logits(self, batch: dict) -> tuple[torch.Tensor, PromptBatch]:
         """Logits of the positions that predict answer tokens only: [B, A, V] (teacher-forced)."""
-        answers = batch["answer"] if with_answers else [None] * len(batch["question"])
-        names = self.names_for(batch) if with_answers else None
-        out, prompt = self._run(batch, answers, names, keep=-1)
+        out, prompt = self._run(batch, batch["answer"], self.names_for(batch), keep=-1)
         return out.logits[:, -prompt.targets.shape[1]:], prompt
 
     def projector_device(self) -> torch.device:
@@ -224,20 +222,17 @@ class MetaModel(LightningModule):
 
     def read(self, batch: dict) -> Readings:
         """Untaught answers: P(Yes) directly, and after the model's own greedy class name (``name_then_answer``)."""
-        def first_pass():
-            out, _ = self._run(batch, [None] * len(batch["question"]), keep=1, use_cache=naming)
-            return out.logits[:, -1], getattr(out, self._cache_arg, None)
-
         naming = self.hparams.answer_format == "name_then_answer"
+        out, prompt = self._run(batch, [None] * len(batch["question"]), keep=1, use_cache=naming)
+        logits = out.logits[:, -1]
         if not naming:
-            logits, _ = first_pass()
             p = yes_probability(logits, self.prompts.yes_id, self.prompts.no_id)
             return Readings(p, p, [])
-        prompt = self.prompts.build(batch["question"], [None] * len(batch["question"]), [a.shape[0] for a in batch["activations"]])
-        device = self.projector_device()
-        return greedy_name_then_verdict(first_pass, self.model, prompt.attention_mask.to(device), prompt.position_ids.to(device),
-                                        self.prompts.yes_id, self.prompts.no_id, self.prompts.separator_ids[0],
-                                        self.hparams.max_name_tokens, self.prompts.tokenizer.decode, self._cache_arg)
+        device = logits.device
+        return greedy_name_then_verdict(logits, getattr(out, self._cache_arg), self.model, prompt.attention_mask.to(device),
+                                        prompt.position_ids.to(device), self.prompts.yes_id, self.prompts.no_id,
+                                        self.prompts.separator_ids[0], self.hparams.max_name_tokens,
+                                        self.prompts.tokenizer.decode, self._cache_arg)
 
     # -- steps ---------------------------------------------------------------------------------------------
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
