@@ -52,12 +52,7 @@ def accuracy(module: MetaModel, dataset) -> float:
 def run(name: str, options: dict, dm: MetaDataModule, args) -> dict:
     torch.manual_seed(0)
     module = MetaModel(**options)
-    loaded = dm.input()
-    module.build(loaded.parts.hidden_size, len(dm.layers()), loaded.fingerprint)
-    if module.hparams.standardize:
-        module.projector.set_statistics(*dm.activation_statistics())
-    if module.hparams.projector_init == "closed_form":
-        module.align(*dm.training_vectors())
+    module.build_for(dm.activation_source(), dm.training_vectors)
     opt = torch.optim.AdamW(param_groups(module.model, module.projector, module.hparams.lr, module.hparams.projector_lr))
     train = dm.datasets["train"][0]
     val = next(d for d in dm.datasets["val"] if d.name == "multilingual")

@@ -9,7 +9,6 @@ Each lands in ``summary.json`` under ``baselines`` and in TensorBoard under ``ba
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Sequence
 
@@ -17,7 +16,8 @@ import torch
 
 from meta_lightning.baselines.probe import probe_baseline
 from meta_lightning.errors import ConfigError
-from meta_lightning.meta.reporting import add_baseline, format_summary, run_dir
+from meta_lightning.meta.reporting import format_summary, run_dir
+from meta_lightning.summary import add_baseline, read_summary
 
 BASELINES = ("probe", "untrained", "question_only")
 
@@ -73,7 +73,7 @@ def run_baselines(names: Sequence[str], trained, datamodule, trainer) -> dict:
     for name in check_baselines(names):
         print(f"baseline: {name}", flush=True)
         if name == "probe":
-            add_baseline(name, probe_baseline(datamodule), summary_path)
+            add_baseline(summary_path, name, probe_baseline(datamodule))
         elif name == "untrained":
             module = _variant(trained, name, summary_path)
             trainer.test(module, datamodule=datamodule, verbose=False)
@@ -81,14 +81,14 @@ def run_baselines(names: Sequence[str], trained, datamodule, trainer) -> dict:
         elif name == "question_only":
             if trainer.world_size > 1:
                 print("baseline question_only skipped on several devices: run fit with --model.vectors shuffled", flush=True)
+                add_baseline(summary_path, name, None)
                 continue
             module = _variant(trained, name, summary_path, vectors="shuffled")
             side = _baseline_trainer(trainer)
             side.fit(module, datamodule=datamodule)
             side.test(module, datamodule=datamodule, verbose=False)
             _release(module)
-        summary = json.loads(summary_path.read_text())
-        _log(trainer, name, summary.get("baselines", {}).get(name, {}))
-    summary = json.loads(summary_path.read_text())
+        _log(trainer, name, (read_summary(summary_path) or {}).get("baselines", {}).get(name, {}))
+    summary = read_summary(summary_path) or {}
     print(format_summary(summary), flush=True)
     return summary

@@ -40,8 +40,8 @@ def load_for_inference(ckpt_path: Path):
     strip = lambda d: {k: v for k, v in d.items() if not k.startswith("_")}  # noqa: E731
     dm = MetaDataModule(**strip(ckpt["datamodule_hyper_parameters"]))
     module = MetaModel(**strip(ckpt["hyper_parameters"]))
-    loaded = dm.input()
-    module.build(loaded.parts.hidden_size, len(dm.layers()), loaded.fingerprint)
+    source = dm.activation_source()
+    module.build(source.hidden_size, len(source.layers), source.fingerprint)
     module.on_load_checkpoint(ckpt)
     module.load_state_dict(ckpt["state_dict"], strict=False)
     return dm, module.eval()
@@ -53,14 +53,14 @@ def ask(ckpt_path: Path, messages: list[dict], question: str) -> dict:
     from meta_lightning.data.generate import generate_replies
 
     dm, module = load_for_inference(ckpt_path)
-    loaded = dm.input()
+    loaded = dm.loaded_input_model()
     add_prompt = True
     if dm.capture.generate_tokens > 0:  # the model writes its own reply first, as in training
         from meta_lightning.behaviors import Conversation
 
         messages = generate_replies(loaded, [Conversation("ask", "?", messages, (), "ask")], dm.capture.generate_tokens, dm.seed)[0]
         add_prompt = False
-    capturer = ActivationCapturer(loaded, dm.layers(), dm.capture.positions, progress=False)
+    capturer = ActivationCapturer(loaded, list(dm.activation_source().layers), dm.capture.positions, progress=False)
     acts = capturer.capture([encode_chat(loaded.tokenizer, messages, add_generation_prompt=add_prompt)]).activations[0]
     batch = {"activations": [acts.flatten(0, -2).float()], "question": [question], "answer": [None]}
     readings = module.read(batch)

@@ -56,7 +56,9 @@ class MetaCLI(LightningCLI):
     def before_fit(self) -> None:
         from meta_lightning.baselines.run import check_baselines
 
-        check_baselines(self.config[self.subcommand].get("baselines") or [])
+        baselines = check_baselines(self.config[self.subcommand].get("baselines") or [])
+        if self.config[self.subcommand].get("test_after_fit", True):
+            self.model.pending_baselines = baselines
 
     def after_fit(self) -> None:
         config = self.config[self.subcommand]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional, Union
 
 import torch
 
@@ -12,6 +12,7 @@ from meta_lightning.capture import ActivationCapturer, encode_chat, parse_positi
 from meta_lightning.capture.layers import LayerSpec
 from meta_lightning.capture.positions import PositionSpec
 from meta_lightning.data.generate import generate_replies
+from meta_lightning.data.source import ActivationSource, InputModel
 from meta_lightning.models.dtypes import dtype_name
 from meta_lightning.models.load import LoadedModel
 
@@ -43,32 +44,43 @@ class BehaviorActivations:
     report: FillReport = field(default_factory=FillReport)
 
 
-def cache_key(loaded: LoadedModel, behavior: Behavior, split: str, n: int, seed: int, settings: CaptureSettings) -> CacheKey:
+def cache_key(source: ActivationSource, behavior: Behavior, split: str, n: int, seed: int,
+              settings: CaptureSettings) -> CacheKey:
     return CacheKey(
-        model_fingerprint=loaded.fingerprint,
+        model_fingerprint=source.fingerprint,
         recipe={**behavior.recipe(seed), "n": n, "generate_tokens": settings.generate_tokens},
         split=split,
-        layers=tuple(resolve_layers(settings.layers, loaded.parts.num_layers, "data.layers")),
-        positions=parse_positions(settings.positions, "data.positions").canonical(),
-        dtype=dtype_name(loaded.dtype),
+        layers=source.layers,
+        positions=parse_positions(settings.positions, "data.capture.positions").canonical(),
+        dtype=dtype_name(source.dtype),
     )
 
 
-def behavior_activations(loaded: LoadedModel, behavior: Behavior, split: str, n: int, seed: int,
+def behavior_activations(model: Union[LoadedModel, InputModel], behavior: Behavior, split: str, n: int, seed: int,
                          settings: CaptureSettings, cache: Optional[ActivationCache],
-                         capturer: Optional[ActivationCapturer] = None) -> BehaviorActivations:
+                         capturer: Union[ActivationCapturer, Callable[[], ActivationCapturer], None] = None,
+                         ) -> BehaviorActivations:
     """``n`` conversations of ``behavior`` in ``split`` and their activations, captured only when not cached.
 
+    ``model`` is an :class:`InputModel` handle (its weights load only if something must be captured) or a
+    loaded model, read at ``settings.layers``. ``capturer`` may be a factory, called only to capture.
     ``cache=None`` captures in memory and stores nothing.
     """
+    if isinstance(model, LoadedModel):
+        model = InputModel.of(model, lambda count: resolve_layers(settings.layers, count, "data.capture.layers"))
+    source = model.source
     conversations = behavior.conversations(split, n, seed)
-    key = cache_key(loaded, behavior, split, n, seed, settings)
-    capturer = capturer or ActivationCapturer(loaded, list(key.layers), settings.positions, settings.batch_size,
-                                              settings.max_tokens)
+    key = cache_key(source, behavior, split, n, seed, settings)
     encoded = None
 
     def capture(indices):
-        nonlocal encoded
+        nonlocal encoded, capturer
+        loaded = model.loaded()
+        if capturer is None:
+            capturer = ActivationCapturer(loaded, list(key.layers), settings.positions, settings.batch_size,
+                                          settings.max_tokens)
+        elif not isinstance(capturer, ActivationCapturer):
+            capturer = capturer()
         if encoded is None:  # tokenise (and generate) only when something must be captured
             if settings.generate_tokens > 0:
                 chats = generate_replies(loaded, conversations, settings.generate_tokens, seed, settings.batch_size)
@@ -83,5 +95,5 @@ def behavior_activations(loaded: LoadedModel, behavior: Behavior, split: str, n:
                                    FillReport(captured_examples=len(conversations)))
     positions = parse_positions(settings.positions).fixed_count or 256  # "all": a typical conversation length
     entry = cache.entry(key)
-    activations = entry.fill(len(conversations), capture, len(key.layers) * positions * loaded.parts.hidden_size * loaded.dtype.itemsize)
+    activations = entry.fill(len(conversations), capture, len(key.layers) * positions * source.hidden_size * source.dtype.itemsize)
     return BehaviorActivations(behavior.name, split, conversations, activations, key, entry.report)

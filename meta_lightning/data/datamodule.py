@@ -12,7 +12,9 @@ from torch.utils.data import ConcatDataset, DataLoader
 from meta_lightning.behaviors import REGISTRY, TRAINING_BEHAVIORS, get_behavior
 from meta_lightning.cache import ActivationCache
 from meta_lightning.capture import ActivationCapturer, resolve_layers
+from meta_lightning.capture.capture import CaptureStats
 from meta_lightning.data.activations import CaptureSettings, behavior_activations
+from meta_lightning.data.source import ActivationSource, InputModel
 from meta_lightning.data.questions import QuestionDataset, collate
 from meta_lightning.data.sampling import EpochSampler, ResumableLoader
 from meta_lightning.errors import ConfigError
@@ -94,7 +96,7 @@ class MetaDataModule(LightningDataModule):
         self.questions_per_conversation, self.sampling = questions_per_conversation, sampling
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
         self.num_workers, self.cache_dir, self.use_cache, self.device = num_workers, cache_dir, use_cache, device
-        self._loaded: Optional[LoadedModel] = None
+        self._input: Optional[InputModel] = None
         self._behaviors: dict = {}
         self.datasets: dict[str, list[QuestionDataset]] = {}
         self.capture_report: dict = {}
@@ -109,17 +111,23 @@ class MetaDataModule(LightningDataModule):
             return "cuda" if torch.cuda.is_available() else "cpu"
         return self.device
 
-    def input(self) -> LoadedModel:
-        """The frozen input-model, loaded once per process; layer indices are checked before its weights load."""
-        if self._loaded is None:
-            self._loaded = load_model(self.input_model, device=self._device(), causal_lm=False, field="data.input_model",
-                                      check_layers=self.layers_for)
-            self.layers_for(self._loaded.parts.num_layers)  # the layout found in the model is the final word
-        return self._loaded
+    def input_model_handle(self) -> InputModel:
+        """The frozen input-model: layer indices are checked before its weights load, which happens only when
+        a capture needs them; the layout found in the model is the final word on them."""
+        if self._input is None:
+            def load() -> LoadedModel:
+                return load_model(self.input_model, device=self._device(), causal_lm=False, field="data.input_model",
+                                  check_layers=self.layers_for)
+            self._input = InputModel(load, self.layers_for)
+        return self._input
 
-    def layers(self) -> list[int]:
-        """The resolved input-model layers read."""
-        return self.layers_for(self.input().parts.num_layers)
+    def loaded_input_model(self) -> LoadedModel:
+        """The input-model's weights, loaded now if they are not in memory (``ask`` captures new text with them)."""
+        return self.input_model_handle().loaded()
+
+    def activation_source(self) -> ActivationSource:
+        """What the meta-model needs to know of the activations, with the training statistics once loaded."""
+        return self.input_model_handle().source.with_statistics(self.activation_statistics())
 
     def layers_for(self, num_layers: int) -> list[int]:
         """``capture.layers`` resolved for a model of ``num_layers`` blocks, or a one-line error naming the field."""
@@ -152,15 +160,21 @@ class MetaDataModule(LightningDataModule):
         return [(b, s, n) for b, s, n in dict.fromkeys(out) if n > 0]
 
     def _activations(self, plan) -> dict:
-        loaded = self.input()
+        model = self.input_model_handle()
         cache = ActivationCache(resolve_cache_dir(self.cache_dir)) if self.use_cache else None
-        capturer = ActivationCapturer(loaded, self.layers(),
-                                      self.capture.positions, self.capture.batch_size, self.capture.max_tokens)
+        made: list[ActivationCapturer] = []
+
+        def capturer() -> ActivationCapturer:  # one for the whole plan, made only if something is captured
+            if not made:
+                made.append(ActivationCapturer(model.loaded(), list(model.source.layers), self.capture.positions,
+                                               self.capture.batch_size, self.capture.max_tokens))
+            return made[0]
+
         start, out = time.perf_counter(), {}
         for name, split, n in plan:
-            out[(name, split)] = behavior_activations(loaded, self.behavior(name), split, n, self.seed, self.capture,
+            out[(name, split)] = behavior_activations(model, self.behavior(name), split, n, self.seed, self.capture,
                                                       cache, capturer=capturer)
-        stats = capturer.stats
+        stats = made[0].stats if made else CaptureStats()
         self.capture_report = {"entries": len(out), "captured": sum(a.report.captured_examples > 0 for a in out.values()),
                                "tokens": stats.tokens, "forwards": stats.forwards, "seconds": time.perf_counter() - start}
         return out
@@ -187,6 +201,8 @@ class MetaDataModule(LightningDataModule):
 
     def setup(self, stage: Optional[str] = None) -> None:
         self._add_datasets(self._activations(self.plan(stage)))
+        # The activations are in memory now: the weights are not needed until something new must be captured.
+        self.input_model_handle().release()
 
     def _add_datasets(self, acts: dict) -> None:
         for (name, split), a in acts.items():
@@ -197,7 +213,8 @@ class MetaDataModule(LightningDataModule):
             self.datasets[key] = [d for d in self.datasets[key] if d.name != name] + [ds]
 
     # -- what the meta-model module needs to know -----------------------------------------------------------
-    def names(self, stage: str) -> list[str]:
+    def dataset_names(self, stage: str) -> list[str]:
+        """Names of the datasets a stage's dataloaders serve, in dataloader order."""
         return [d.name for d in self.datasets.get(stage, [])]
 
     def activation_statistics(self) -> Optional[tuple[torch.Tensor, torch.Tensor]]:

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import asdict
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
 from lightning.pytorch import LightningModule
 
+from meta_lightning.data.source import ActivationSource
 from meta_lightning.errors import ConfigError, TrainingDiverged
 from meta_lightning.meta.alignment import fit_closed_form, name_embeddings
 from meta_lightning.meta.answers import Readings, greedy_name_then_verdict, yes_probability
@@ -102,6 +103,7 @@ class MetaModel(LightningModule):
         self.reporter = EpochReporter(self)
         self.report_as: Optional[str] = None  # a baseline's name: its test results go to summary["baselines"]
         self.summary_path = None  # where a baseline files its results (the trained run's summary.json)
+        self.pending_baselines: list[str] = []  # run after the test (the CLI sets them): the summary waits for them
         self.loss_history: list[tuple[int, float]] = []  # (step, training loss), for the learning-curve figure
 
     # -- building ------------------------------------------------------------------------------------------
@@ -112,13 +114,16 @@ class MetaModel(LightningModule):
         if dm is None:
             raise ConfigError("data", "the meta-model needs the MetaDataModule to know the input-model",
                               "Run through `python -m meta_lightning` with a data section")
-        loaded = dm.input()
-        self.build(loaded.parts.hidden_size, len(dm.layers()), loaded.fingerprint)
-        stats = dm.activation_statistics() if self.hparams.standardize else None
-        if stats is not None:  # a checkpoint loaded afterwards replaces them with the ones it was trained with
-            self.projector.set_statistics(*stats)
-        if self.hparams.projector_init == "closed_form":  # a checkpoint loaded afterwards replaces the projector
-            self.align(*dm.training_vectors())
+        self.build_for(dm.activation_source(), dm.training_vectors)
+
+    def build_for(self, source: ActivationSource, training_vectors: Optional[Callable[[], tuple]] = None) -> None:
+        """Build for ``source``'s activations: its statistics standardise, and ``closed_form`` fits the projector
+        on ``training_vectors()``. A checkpoint loaded afterwards replaces both with what it was trained with."""
+        self.build(source.hidden_size, len(source.layers), source.fingerprint)
+        if self.hparams.standardize and source.statistics is not None:
+            self.projector.set_statistics(*source.statistics)
+        if self.hparams.projector_init == "closed_form" and training_vectors is not None:
+            self.align(*training_vectors())
 
     def align(self, vectors: list[torch.Tensor], names: list[str]) -> float:
         """Closed-form projector: every vector of an example onto the embedding of the example's class name."""
@@ -250,7 +255,7 @@ class MetaModel(LightningModule):
         return loss
 
     def _eval_step(self, stage: str, batch: dict, dataloader_idx: int) -> None:
-        name = self.trainer.datamodule.names(stage)[dataloader_idx]
+        name = self.trainer.datamodule.dataset_names(stage)[dataloader_idx]
         if stage == "val":  # teacher-forced loss for the learning curve; test sets are large, so only read there
             loss, _ = self.loss_and_p_yes(batch)
             self.log(f"{stage}/{name}/loss", loss, batch_size=len(batch["question"]), add_dataloader_idx=False, sync_dist=True)

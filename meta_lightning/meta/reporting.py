@@ -10,6 +10,7 @@ import torch
 
 from meta_lightning.meta.evaluation import wilson_interval
 from meta_lightning.paths import atomic_write_json
+from meta_lightning.summary import PENDING, add_baseline
 
 if TYPE_CHECKING:
     from meta_lightning.meta.module import MetaModel
@@ -43,7 +44,7 @@ class EpochReporter:
         m, dm = self.module, self.module.trainer.datamodule
         return {"data/behaviors": "+".join(dm.behaviors), "data/eval_behaviors": "+".join(dm.eval_behaviors),
                 "data/input_model": dm.input_model.name, "model/meta_model": m.spec.name,
-                "data/layers": ",".join(str(x) for x in dm.layers()), "data/positions": str(dm.capture.positions),
+                "data/layers": ",".join(str(x) for x in dm.activation_source().layers), "data/positions": str(dm.capture.positions),
                 "model/injection": m.hparams.injection, "model/trainable": m.hparams.trainable,
                 "model/projector": type(m.projector.net).__name__, "model/lr": m.hparams.lr,
                 "model/lora_rank": m.hparams.lora_rank, "data/seed": dm.seed, "data/train_size": dm.sizes["train"]}
@@ -107,12 +108,13 @@ class EpochReporter:
         datasets = {name: dataset_entry(values, counts.get(name, 0), name in dm.eval_behaviors)
                     for name, values in results.items()}
         if m.report_as is not None:  # a baseline: filed beside the meta-model's own results
-            add_baseline(m.report_as, datasets, m.summary_path)
+            add_baseline(m.summary_path, m.report_as, datasets)
             return
         out_dir = run_dir(m.trainer)
         summary = {"train_behaviors": dm.behaviors, "eval_behaviors": dm.eval_behaviors, "input_model": dm.input_model.name,
                    "meta_model": m.spec.name, "seed": dm.seed, "global_step": m.global_step, "datasets": datasets,
-                   "validation": self.last_validation, "baselines": {}, "log_dir": str(out_dir)}
+                   "validation": self.last_validation, "baselines": {}, PENDING: list(m.pending_baselines),
+                   "log_dir": str(out_dir)}
         if getattr(m, "alignment_cosine", None) is not None:
             summary["closed_form_fit_cosine"] = m.alignment_cosine
         atomic_write_json(out_dir / "summary.json", summary)
@@ -140,15 +142,6 @@ def dataset_entry(values: dict, n: int, held_out: bool) -> dict:
         if key in values:
             entry[name] = values[key]
     return entry
-
-
-def add_baseline(name: str, datasets: dict, path: Path | None) -> None:
-    """Merge a baseline's per-dataset results into the run's summary.json (written by the meta-model's test)."""
-    if path is None or not Path(path).exists():
-        return
-    summary = json.loads(path.read_text())
-    summary.setdefault("baselines", {})[name] = datasets
-    atomic_write_json(path, summary)
 
 
 def _cell(d: dict | None) -> str:

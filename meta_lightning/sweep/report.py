@@ -11,6 +11,7 @@ from typing import Optional
 
 from meta_lightning.errors import ConfigError
 from meta_lightning.paths import atomic_write_text
+from meta_lightning.summary import read_summary, summary_state
 
 BASELINE = "untrained"
 
@@ -28,7 +29,9 @@ class Group:
     """Baseline run inside each cell (probe, question_only, ...) -> held-out dataset -> accuracy of each seed."""
     seeds: list[int] = field(default_factory=list)
     pending: int = 0
-    """Seeds without a summary yet (running, failed or not started)."""
+    """Seeds without a complete summary yet (running, failed, not started, or unreadable)."""
+    unreadable: int = 0
+    """Of those, seeds whose summary.json exists but cannot be read (rerun them)."""
 
 
 def _mean_sd(values: list[float]) -> tuple[float, float]:
@@ -54,11 +57,13 @@ def collect(sweep_dir: Path) -> list[Group]:
     entries.sort(key=lambda e: (order.get(e[1]["name"], len(order)), e[1]["name"]))
     for d, cell in entries:
         g = groups.setdefault(cell["group"], Group(cell["group"]))
-        try:
-            summary = json.loads((d / "summary.json").read_text())
-        except (OSError, ValueError):
+        path = d / "summary.json"
+        state = summary_state(path)
+        if state != "complete":  # running, failed, killed during its baselines, or unreadable
             g.pending += 1
+            g.unreadable += state == "unreadable"
             continue
+        summary = read_summary(path)
         g.seeds.append(cell["seed"])
         validation = summary.get("validation") or {}
         for name, entry in summary["datasets"].items():
@@ -133,7 +138,8 @@ def to_markdown(groups: list[Group]) -> str:
               + [f"{n}: {b}" for b, n in pairs])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for g in groups:
-        seeds = f"{len(g.seeds)}" + (f" (+{g.pending} pending)" if g.pending else "")
+        seeds = f"{len(g.seeds)}" + (f" (+{g.pending} pending)" if g.pending else "") + (
+            f" ({g.unreadable} unreadable summary: rerun)" if g.unreadable else "")
         cells = [g.name, seeds]
         for n in held:
             mean, sd = _mean_sd(g.held_out.get(n, []))

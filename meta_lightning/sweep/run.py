@@ -18,6 +18,7 @@ from typing import Optional
 import yaml
 
 from meta_lightning.paths import atomic_write_text
+from meta_lightning.summary import summary_state
 from meta_lightning.sweep.grid import Cell, SweepSettings, nest
 
 SAMPLING_KEYS = ("data.behaviors", "data.sampling_seed")
@@ -29,9 +30,10 @@ def cell_dir(sweep_dir: Path, cell: Cell) -> Path:
 
 def status(sweep_dir: Path, cell: Cell) -> str:
     d = cell_dir(sweep_dir, cell)
-    if (d / "summary.json").is_file():
+    state = summary_state(d / "summary.json")
+    if state == "complete":
         return "done"
-    if (d / "failed.json").is_file():
+    if state == "unreadable" or (d / "failed.json").is_file():
         return "failed"
     return "partial" if (d / "checkpoints" / "last.ckpt").is_file() else "pending"
 
@@ -87,10 +89,13 @@ def _command(args: list[str]) -> list[str]:
 
 def _finish(d: Path, returncode: int, log: Optional[Path]) -> None:
     failed = d / "failed.json"
-    if returncode == 0 and (d / "summary.json").is_file():
+    state = summary_state(d / "summary.json")
+    if returncode == 0 and state == "complete":
         failed.unlink(missing_ok=True)
         return
     tail = log.read_text(errors="replace").strip().splitlines()[-5:] if log and log.is_file() else []
+    if state in ("unreadable", "incomplete"):
+        tail.append(f"summary.json is {state}: the run stopped before its baselines finished")
     atomic_write_text(failed, json.dumps({"returncode": returncode, "output_tail": tail, "log": str(log or "")}, indent=2))
 
 

@@ -23,7 +23,7 @@ def test_loaders_serve_collated_batches_per_dataset(model_dir):
     dm = _dm(model_dir)
     dm.prepare_data()
     dm.setup("fit")
-    assert dm.names("val") == ["sentiment", "language", "lies"]
+    assert dm.dataset_names("val") == ["sentiment", "language", "lies"]
     batch = next(iter(dm.train_dataloader()))
     assert len(batch["activations"]) == 4 and batch["activations"][0].shape == (2, 64)
     assert batch["yes"].dtype == torch.bool and set(batch["answer"]) <= {"Yes", "No"}
@@ -31,7 +31,7 @@ def test_loaders_serve_collated_batches_per_dataset(model_dir):
     # Training behaviours: 6 conversations x 2 questions; the held-out lies: 1 question per conversation.
     assert [len(loader.dataset) for loader in dm.val_dataloader()] == [12, 12, 6]
     dm.setup("test")
-    assert dm.names("test") == ["sentiment", "language", "lies"]
+    assert dm.dataset_names("test") == ["sentiment", "language", "lies"]
 
 
 def test_uniform_sampling_balances_unequal_behaviours_and_proportional_follows_size(model_dir):
@@ -118,3 +118,18 @@ def test_held_out_behaviours_are_tested_on_every_fact_in_both_variants_by_defaul
     assert plan[("lies", "all")] == plan[("lies_answer_only", "all")] == 2 * facts >= 600
     assert plan[("sentiment", "test")] == 4
     assert {(b, s): n for b, s, n in _dm(model_dir, eval_test_size=10).plan("test")}[("lies", "all")] == 10
+
+
+def test_input_model_weights_are_dropped_after_setup_and_reloaded_only_to_capture(model_dir, tmp_path):
+    dm = _dm(model_dir, cache_dir=str(tmp_path / "c"))
+    dm.setup("fit")
+    handle = dm.input_model_handle()
+    assert handle.loads == 1 and not handle.in_memory
+    source = dm.activation_source()
+    assert (source.hidden_size, source.layers, source.num_layers) == (64, (1, 4), 4)
+    mean, std = source.statistics
+    assert mean.shape == std.shape == (2, 64)
+    dm.setup("fit")  # a second fit on the same datamodule (the question-only baseline): all cached
+    assert handle.loads == 1 and not handle.in_memory
+    dm.setup("test")  # test splits were never captured: the weights come back, then go again
+    assert handle.loads == 2 and not handle.in_memory and dm.capture_report["forwards"] > 0

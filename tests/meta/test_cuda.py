@@ -16,7 +16,7 @@ def test_fit_on_cuda_uses_bf16_mixed_and_a_bf16_input_model(tmp_path):
     config = tiny_run_config(tmp_path)
     cli = MetaCLI(args=["--config", str(config)], run=False)
     assert cli.trainer.precision == "bf16-mixed"
-    assert cli.datamodule.input().dtype == torch.bfloat16 and cli.datamodule.input().device.type == "cuda"
+    assert cli.datamodule.activation_source().dtype == torch.bfloat16 and cli.datamodule._device() == "cuda"
     main(["fit", "--config", str(config)])
     summary = json.loads((tmp_path / "runs" / "tiny" / "version_0" / "summary.json").read_text())
     assert all(0.0 <= d["accuracy"] <= 1.0 for d in summary["datasets"].values())

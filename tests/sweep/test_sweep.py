@@ -124,3 +124,21 @@ def test_slurm_executor_runs_cells_through_submitit(tmp_path):
     jobs = run_slurm(settings, tmp_path / "sweep", cells, cluster="debug", wait=True)
     assert len(jobs) == 1 and jobs[0].result() == "done"
     assert (tmp_path / "sweep" / "cells" / "sentiment__seed0" / "summary.json").is_file()
+
+
+def test_a_cell_killed_during_its_baselines_or_with_an_unreadable_summary_is_not_done(tmp_path):
+    from meta_lightning.summary import PENDING
+    from meta_lightning.sweep.run import cell_dir
+
+    path = _sweep_file(tmp_path, ["sentiment"], baseline=False)
+    settings, _ = load_sweep(path)
+    cell = expand(settings)[0]
+    d = cell_dir(tmp_path / "sweep", cell)
+    d.mkdir(parents=True)
+    summary = {"datasets": {"lies": {"accuracy": 0.5, "held_out": True}}, "baselines": {}}
+    (d / "summary.json").write_text(json.dumps({**summary, PENDING: ["question_only"]}))
+    assert status(tmp_path / "sweep", cell) == "pending"
+    (d / "summary.json").write_text("{trunc")
+    assert status(tmp_path / "sweep", cell) == "failed"
+    (d / "summary.json").write_text(json.dumps({**summary, PENDING: []}))
+    assert status(tmp_path / "sweep", cell) == "done"
