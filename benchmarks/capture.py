@@ -63,8 +63,12 @@ def main() -> None:
         batches = length_sorted_batches([len(e) for e in examples], args.batch_size, 1 << 20)
         ours_t, naive_t = [], []
         for _ in range(args.repeats):
-            t = time.perf_counter(); capturer.capture(examples); ours_t.append(time.perf_counter() - t)
-            t = time.perf_counter(); naive(loaded, examples, capturer.layers, batches); naive_t.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            capturer.capture(examples)
+            ours_t.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            naive(loaded, examples, capturer.layers, batches)
+            naive_t.append(time.perf_counter() - t)
         ours, base = tokens / statistics.median(ours_t), tokens / statistics.median(naive_t)
         print(f"| {label} {capturer.layers} | {ours:.0f} | {base:.0f} | {ours / base:.2f}x |", flush=True)
     print(f"padding with length-sorted batches: {capturer.stats.padding_fraction:.1%}")

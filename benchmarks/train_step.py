@@ -68,14 +68,16 @@ def main() -> None:
     optimizer = torch.optim.AdamW([p for p in module.parameters() if p.requires_grad], lr=1e-4)
     times = {"ours": [], "naive": []}
     for i, batch in enumerate(data):
-        for name, fn in (("ours", ours_loss), ("naive", naive_loss)) if i % 2 == 0 else (("naive", naive_loss), ("ours", ours_loss)):
+        order = (("ours", ours_loss), ("naive", naive_loss))
+        for name, fn in order if i % 2 == 0 else order[::-1]:
             start = time.perf_counter()
             loss = fn(module, batch)
             loss.backward()
             optimizer.zero_grad(set_to_none=True)
             if i > 0:  # the first round warms up both
                 times[name].append(time.perf_counter() - start)
-    tokens = sum(int(module.prompts.build(b["question"], b["answer"], [4] * len(b["question"])).attention_mask.sum()) for b in data)
+    tokens = sum(int(module.prompts.build(b["question"], b["answer"], [4] * len(b["question"])).attention_mask.sum())
+                 for b in data)
     ours, naive = statistics.median(times["ours"]), statistics.median(times["naive"])
     print(f"{args.model}, batch {args.batch}, {tokens / len(data):.0f} tokens per batch, {args.steps} timed steps each")
     print(f"ours  (answer-position logits, answer loss): {ours * 1000:7.0f} ms/step")

@@ -18,3 +18,20 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
 @pytest.fixture(params=sorted(ARCHITECTURES))
 def any_arch(request):
     return tiny_loaded(request.param)
+
+
+@pytest.fixture(scope="session")
+def tiny_fit(tmp_path_factory):
+    """One tiny fit through the real CLI, shared by every test that reads a trained run: (folder, config, stdout)."""
+    import contextlib
+    import io
+
+    from meta_lightning.cli import main
+    from tests.helpers.runs import tiny_run_config
+
+    folder = tmp_path_factory.mktemp("tiny_fit")
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out):
+        mp.setenv("META_LIGHTNING_CACHE", str(folder / "cache"))
+        main(["fit", "--config", str(tiny_run_config(folder))])
+    return folder, folder / "tiny.yaml", out.getvalue()

@@ -37,7 +37,6 @@ def test_unknown_key_is_named_by_lightning_cli(tmp_path, capsys):
     (["--data.behaviors", "[sentimnet]"], "data.behaviors: unknown behaviour 'sentimnet'"),
     (["--data.behaviors", "[]"], "data.behaviors: the training combination is empty"),
     (["--data.capture.layers", "[40]"], "data.capture.layers"),
-    (["--data.capture.positions", "middle"], "positions"),
     (["--model.projector", "identity"], "model.projector: identity needs equal hidden sizes"),
     (["--data.input_model.name", "no-such-alias"], "data.input_model.name: 'no-such-alias'"),
 ])
@@ -58,3 +57,127 @@ def test_no_pickle_loading_anywhere_in_the_package():
         for call in re.findall(r"torch\.load\([^)]*\)", path.read_text()):
             assert "weights_only=True" in call, f"{path}: {call}"
         assert "import pickle" not in path.read_text(), path
+
+
+@pytest.fixture
+def no_model_loads(monkeypatch):
+    """Fail the test if any model (input or meta) starts loading."""
+    import meta_lightning.data.datamodule as datamodule
+    import meta_lightning.meta.module as module
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a model was loaded before the bad input was reported")
+
+    monkeypatch.setattr(datamodule, "load_model", refuse)
+    monkeypatch.setattr(module, "load_model", refuse)
+
+
+def _facts_file(tmp_path, kind: str) -> str:
+    path = tmp_path / {"empty": "facts.json", "binary": "facts.json", "columns": "facts.csv", "missing": "nope.json"}[kind]
+    if kind == "binary":
+        path.write_bytes(bytes(range(256)))
+    elif kind == "columns":
+        path.write_text("question,reply\nWhat is 2+2?,4\n")
+    elif kind == "empty":
+        path.write_text("")
+    return str(path)
+
+
+@pytest.mark.parametrize("override, needle", [
+    (["--data.val_size", "-3"], "data.val_size: must be at least 0, got -3"),
+    (["--data.test_size", "-1"], "data.test_size: must be at least 0, got -1"),
+    (["--data.k", "-1"], "data.k: must be at least 1, got -1"),
+    (["--model.lr", "-1"], "model.lr: -1.0 is out of range. Use a positive learning rate"),
+    (["--data.eval_test_split", "foo"], "data.eval_test_split: unknown split 'foo'"),
+    (["--data.capture.positions", "middle"], "data.capture.positions: "),
+    (["--model.injection", "add", "--model.inject_layer", "99"], "model.inject_layer: 99 is out of range for a meta-model with"),
+    (["--data.behavior_options", "{lies: {dataset: FACTS_missing}}"], "data.behavior_options.lies.dataset: no such file"),
+    (["--data.behavior_options", "{lies: {dataset: FACTS_empty}}"], "data.behavior_options.lies.dataset: "),
+    (["--data.behavior_options", "{lies: {dataset: FACTS_binary}}"], "data.behavior_options.lies.dataset: cannot read"),
+    (["--data.behavior_options", "{lies: {dataset: FACTS_columns}}"], "data.behavior_options.lies.dataset: "),
+])
+def test_bad_input_is_named_before_any_model_loads(tmp_path, capsys, no_model_loads, override, needle):
+    override = [re.sub(r"FACTS_(\w+)", lambda m: _facts_file(tmp_path, m.group(1)), a) for a in override]
+    config = tiny_run_config(tmp_path)
+    err = _error(capsys, ["fit", "--config", str(config), *override])
+    assert err.startswith("error: " + needle), err
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has a GPU")
+def test_cuda_on_a_machine_without_one_is_named(tmp_path, capsys, no_model_loads):
+    err = _error(capsys, ["fit", "--config", str(tiny_run_config(tmp_path)), "--data.device", "cuda"])
+    assert err.startswith("error: data.device: cuda was asked for, but this machine has no CUDA GPU. Use auto or cpu")
+
+
+def test_facts_in_a_csv_read_like_the_json(tmp_path):
+    from meta_lightning.behaviors.loaders import ai_liar
+
+    (tmp_path / "facts.csv").write_text("question,answer,statement,false_statement\nSky colour?,Blue,It is blue,It is green\n")
+    (tmp_path / "facts.json").write_text('{"question": {"0": "Sky colour?"}, "answer": {"0": "Blue"}, '
+                                         '"statement": {"0": "It is blue"}, "false_statement": {"0": "It is green"}}')
+    assert ai_liar(str(tmp_path / "facts.csv")) == ai_liar(str(tmp_path / "facts.json"))
+
+
+def _last_ckpt(folder):
+    return folder / "runs" / "tiny" / "version_0" / "checkpoints" / "last.ckpt"
+
+
+@pytest.mark.parametrize("verb", ["test", "ask"])
+@pytest.mark.parametrize("kind", ["missing", "random bytes", "truncated"])
+def test_a_bad_checkpoint_is_named_before_any_model_loads(tiny_fit, tmp_path, capsys, no_model_loads, verb, kind):
+    folder, config, _ = tiny_fit
+    path = tmp_path / "model.ckpt"
+    if kind == "random bytes":
+        path.write_bytes(bytes(range(256)) * 16)
+    elif kind == "truncated":
+        real = _last_ckpt(folder).read_bytes()
+        path.write_bytes(real[: len(real) // 2])
+    conversation = tmp_path / "conv.json"
+    conversation.write_text('[{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]')
+    runs_before = sorted((folder / "runs" / "tiny").iterdir())
+    argv = (["test", "--config", str(config), "--ckpt_path", str(path)] if verb == "test" else
+            ["ask", "--ckpt_path", str(path), "--conversation", str(conversation), "--question", "Is it lying?"])
+    err = _error(capsys, argv)
+    expected = "no such file" if kind == "missing" else "not a checkpoint, or truncated"
+    assert err.startswith("error: --ckpt_path: ") and expected in err, err
+    assert sorted((folder / "runs" / "tiny").iterdir()) == runs_before  # no empty version_N left behind
+
+
+@pytest.mark.parametrize("layers, needle", [
+    ("[1, 2, 3, 4]", "data.capture.layers: the checkpoint was trained on layers [1, 4], this run reads [1, 2, 3, 4]"),
+    ("[2, 3]", "data.capture.layers: the checkpoint was trained on layers [1, 4], this run reads [2, 3]"),
+])
+def test_a_checkpoint_used_with_other_layers_is_refused_before_any_model_loads(tiny_fit, capsys, no_model_loads,
+                                                                                layers, needle):
+    folder, config, _ = tiny_fit
+    err = _error(capsys, ["test", "--config", str(config), "--ckpt_path", str(_last_ckpt(folder)),
+                          "--data.capture.layers", layers])
+    assert err.startswith("error: " + needle), err
+
+
+def test_ctrl_c_during_cache_says_how_to_resume_in_one_line_and_exits_130(tmp_path, capsys, monkeypatch):
+    from meta_lightning.capture.capture import ActivationCapturer
+
+    def interrupted(self, examples):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ActivationCapturer, "capture", interrupted)
+    config = tiny_run_config(tmp_path)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as e:
+        main(["cache", "--config", str(config)])
+    assert e.value.code == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("interrupted: ") and "run the same command again to resume" in err[-1]
+    assert not any("Traceback" in line for line in err)
+
+
+@pytest.mark.parametrize("seeds, needle", [(0, "sweep.seeds: Expected a <class 'list'>. Got value: 0"),
+                                           ([], "sweep.seeds: no seeds given")])
+def test_bad_sweep_seeds_give_the_reason(tmp_path, capsys, seeds, needle):
+    import yaml
+
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump({"sweep": {"configs": [str(tiny_run_config(tmp_path))], "seeds": seeds}}))
+    err = _error(capsys, ["sweep", "--config", str(path), "--dry-run"])
+    assert err.startswith("error: " + needle), err

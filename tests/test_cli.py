@@ -20,7 +20,8 @@ def test_help_lists_lightning_subcommands_and_our_verbs():
 def test_download_error_is_one_line_with_exit_code_2(tmp_path):
     out = run("download", str(tmp_path / "missing.gguf"))
     assert out.returncode == 2
-    assert out.stderr.strip().splitlines() == [f"error: model.name: GGUF file {tmp_path / 'missing.gguf'} does not exist. Check the path"]
+    missing = tmp_path / "missing.gguf"
+    assert out.stderr.strip().splitlines() == [f"error: model.name: GGUF file {missing} does not exist. Check the path"]
 
 
 def test_download_reports_folder_and_fingerprint(tmp_path, capsys):

@@ -75,6 +75,7 @@ def probe_baseline(datamodule, folds: int = 5) -> dict[str, dict]:
                     continue
                 proba[held] = fit_logistic(x_test[~held], y[~held], len(classes))(x_test[held])
             out[test.name] = {**_score_questions(test, proba, classes),
-                              "probe": f"{folds}-fold cross-validation on this set, grouped by source (upper bound, not transfer)"}
+                              "probe": f"{folds}-fold cross-validation on this set, grouped by source "
+                                       "(upper bound, not transfer)"}
         out[test.name]["held_out"] = test.name in datamodule.eval_behaviors
     return out

@@ -35,6 +35,7 @@ def _variant(trained, report_as: str, summary_path: Path, **changes):
     hparams = {k: v for k, v in dict(trained.hparams).items() if not k.startswith("_")}
     module = MetaModel(**{**hparams, **changes})
     module.report_as, module.summary_path = report_as, summary_path
+    module.init_seed = trained.init_seed  # the untrained baseline is the trained model's starting point
     return module
 
 

@@ -22,4 +22,5 @@ def get_behavior(name: str, field: str = "behaviors", **options) -> Behavior:
     return REGISTRY[name](**options)
 
 
-__all__ = ["REGISTRY", "TRAINING_BEHAVIORS", "SPLITS", "EVAL_SPLITS", "Behavior", "Conversation", "Question", "Source", "assign_splits", "get_behavior"]
+__all__ = ["REGISTRY", "TRAINING_BEHAVIORS", "SPLITS", "EVAL_SPLITS", "Behavior", "Conversation", "Question", "Source",
+           "assign_splits", "get_behavior"]

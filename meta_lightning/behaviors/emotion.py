@@ -44,7 +44,8 @@ class Emotion(Behavior):
 
     def sources(self) -> list[Source]:
         if self.dataset:
-            return go_emotions(self.dataset, None if self.dataset.endswith((".json", ".jsonl", ".csv", ".parquet")) else "simplified")
+            local = self.dataset.endswith((".json", ".jsonl", ".csv", ".parquet"))
+            return go_emotions(self.dataset, None if local else "simplified")
         return [Source(t.format(s=s, S=s[0].upper() + s[1:]), label)
                 for label, templates in TEMPLATES.items() for t in templates for s in SITUATIONS]
 

@@ -73,7 +73,8 @@ class Sentiment(Behavior):
                 [Source(t, "negative") for t in _texts(NEGATIVE, rng, self.per_class)])
 
     def questions_for(self, label: str) -> list[str]:
-        word = {"positive": ("positive", "upbeat", "happy about it"), "negative": ("negative", "critical", "unhappy about it")}[label]
+        word = {"positive": ("positive", "upbeat", "happy about it"),
+                "negative": ("negative", "critical", "unhappy about it")}[label]
         return [f"Is this model being {word[0]}?", f"Is the model's tone {word[0]}?", f"Does this model sound {word[1]}?",
                 f"Is the assistant {word[2]}?"]
 

@@ -111,7 +111,8 @@ class ActivationCapturer:
                     keep(layer, args[0] if args else kwargs["hidden_states"])
                 handles.append(self.parts.layers[0].register_forward_pre_hook(pre_hook, with_kwargs=True))
             else:
-                module = self.parts.final_norm if (layer == n and self.parts.final_norm is not None) else self.parts.layers[layer - 1]
+                last = layer == n and self.parts.final_norm is not None
+                module = self.parts.final_norm if last else self.parts.layers[layer - 1]
                 handles.append(module.register_forward_hook(lambda m, a, out, layer=layer: keep(layer, _hidden(out))))
         return handles
 

@@ -30,18 +30,14 @@ def load_for_inference(ckpt_path: Path):
     """Rebuild the datamodule and meta-model a checkpoint was trained with, and load its trained tensors."""
     from meta_lightning.data import MetaDataModule
     from meta_lightning.meta import MetaModel
+    from meta_lightning.meta.checkpoint import read_checkpoint
 
-    try:
-        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError) as e:
-        raise ConfigError("--ckpt_path", f"cannot load {ckpt_path} ({type(e).__name__})", "Point it at a .ckpt written by fit") from e
-    if "meta_lightning" not in ckpt:
-        raise ConfigError("--ckpt_path", f"{ckpt_path} was not written by meta_lightning", "Use a checkpoint from `fit`")
+    ckpt = read_checkpoint(ckpt_path)
     strip = lambda d: {k: v for k, v in d.items() if not k.startswith("_")}  # noqa: E731
     dm = MetaDataModule(**strip(ckpt["datamodule_hyper_parameters"]))
     module = MetaModel(**strip(ckpt["hyper_parameters"]))
-    source = dm.activation_source()
-    module.build(source.hidden_size, len(source.layers), source.fingerprint)
+    module.init_seed = ckpt["meta_lightning"].get("init_seed", module.init_seed)
+    module.build_for(dm.activation_source())
     module.on_load_checkpoint(ckpt)
     module.load_state_dict(ckpt["state_dict"], strict=False)
     return dm, module.eval()
@@ -58,7 +54,8 @@ def ask(ckpt_path: Path, messages: list[dict], question: str) -> dict:
     if dm.capture.generate_tokens > 0:  # the model writes its own reply first, as in training
         from meta_lightning.behaviors import Conversation
 
-        messages = generate_replies(loaded, [Conversation("ask", "?", messages, (), "ask")], dm.capture.generate_tokens, dm.seed)[0]
+        conversation = Conversation("ask", "?", messages, (), "ask")
+        messages = generate_replies(loaded, [conversation], dm.capture.generate_tokens, dm.seed)[0]
         add_prompt = False
     capturer = ActivationCapturer(loaded, list(dm.activation_source().layers), dm.capture.positions, progress=False)
     acts = capturer.capture([encode_chat(loaded.tokenizer, messages, add_generation_prompt=add_prompt)]).activations[0]
@@ -73,7 +70,8 @@ def ask(ckpt_path: Path, messages: list[dict], question: str) -> dict:
 
 def ask_command(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m meta_lightning ask", description=__doc__.split(":", 1)[1].strip())
-    parser.add_argument("--ckpt_path", required=True, type=Path, help="checkpoint written by fit (e.g. .../checkpoints/last.ckpt)")
+    parser.add_argument("--ckpt_path", required=True, type=Path,
+                        help="checkpoint written by fit (e.g. .../checkpoints/last.ckpt)")
     parser.add_argument("--conversation", required=True, type=Path, help="JSON list of {role, content} messages")
     parser.add_argument("--question", required=True, help='e.g. "Is this model lying?"')
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")

@@ -1,9 +1,11 @@
 """fit / validate / test / predict: LightningCLI over MetaModel and MetaDataModule, with our defaults."""
 from __future__ import annotations
 
+import sys
+
 import torch
-from lightning.pytorch.callbacks import ModelCheckpoint
 from jsonargparse import lazy_instance
+from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.loggers import TensorBoardLogger
 
@@ -22,14 +24,21 @@ def trainer_defaults() -> dict:
     }
 
 
+def _no_epoch_total(trainer) -> None:
+    """A run bounded by max_steps has no epoch total: show "Epoch 0", not Lightning's "Epoch 0/-2"."""
+    bar = trainer.progress_bar_callback
+    if bar is not None and trainer.max_epochs in (None, -1) and hasattr(bar, "_get_train_description"):
+        bar._get_train_description = lambda current_epoch: f"Epoch {current_epoch}"
+
+
 class MetaCLI(LightningCLI):
     """After ``fit``, the run is tested (held-out lies included) and its summary printed and saved."""
 
     def __init__(self, args=None, run: bool = True):
         import sys
 
-        from meta_lightning.cli import EPILOG
-        from meta_lightning.commands.configs import expand_extends
+        from meta_lightning.commands import EPILOG
+        from meta_lightning.configs import expand_extends
 
         args = expand_extends(list(sys.argv[1:] if args is None else args))
         super().__init__(MetaModel, MetaDataModule, trainer_defaults=trainer_defaults(), args=args, run=run,
@@ -53,9 +62,46 @@ class MetaCLI(LightningCLI):
         parser.set_defaults({"checkpoint.save_last": "link", "checkpoint.save_top_k": 1})
         parser.link_arguments("data.eval_behaviors", "model.eval_behaviors")
 
+    def _check_up_front(self) -> None:
+        """Sources, splits, the meta-model's layer count and the checkpoint, before any model loads."""
+        self.datamodule.check()
+        self.model.check_before_loading()
+        ckpt_path = self.config[self.subcommand].get("ckpt_path")
+        if ckpt_path and str(ckpt_path) not in ("last", "best", "hpc", "registry"):  # Lightning's own keywords
+            from meta_lightning.meta.checkpoint import check_capture, read_checkpoint
+
+            ckpt = read_checkpoint(ckpt_path)
+            check_capture(ckpt, self.datamodule.layers_from_config(), self.datamodule.positions())
+            self.model.init_seed = ckpt["meta_lightning"].get("init_seed", self.model.init_seed)
+
+    before_test = before_validate = _check_up_front
+
+    def before_predict(self) -> None:
+        self._check_up_front()
+        if not self.config[self.subcommand].get("ckpt_path"):
+            print("warning: predict without --ckpt_path answers with the untrained meta-model", file=sys.stderr)
+
+    def after_predict(self) -> None:
+        """Every prediction, one JSON object a line, in the run folder (and where it is, on stdout)."""
+        import json
+
+        from meta_lightning.meta.reporting import run_dir
+        from meta_lightning.paths import atomic_write_text
+
+        outputs = self.trainer.predict_loop.predictions or []
+        if len(self.trainer.num_predict_batches) == 1:
+            outputs = [outputs]  # one dataloader: Lightning does not nest its batches in a list
+        rows = [row for loader in outputs for batch in loader for row in batch]
+        path = run_dir(self.trainer) / "predictions.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, "".join(json.dumps(row) + "\n" for row in rows))
+        print(f"predict: {len(rows)} predictions written to {path}", flush=True)
+
     def before_fit(self) -> None:
         from meta_lightning.baselines.run import check_baselines
 
+        self._check_up_front()
+        _no_epoch_total(self.trainer)
         baselines = check_baselines(self.config[self.subcommand].get("baselines") or [])
         if self.config[self.subcommand].get("test_after_fit", True):
             self.model.pending_baselines = baselines

@@ -19,7 +19,50 @@ def _fields_help() -> str:
     return "The sweep file's `sweep:` section (see experiments/ablation.yaml):\n" + parser.format_help().split("\n", 2)[-1]
 
 
+def check_cells(settings, cells) -> None:
+    """Parse every distinct cell's config as its run would (types, keys, choices), instantiating nothing: a bad
+    grid value then fails here, in one line naming the cell, not once per cell after the cache is filled."""
+    import contextlib
+    import io
+    import tempfile
+
+    import yaml
+
+    from meta_lightning.commands.lightning import MetaCLI
+    from meta_lightning.errors import ConfigError
+    from meta_lightning.sweep.grid import nest, parser_error
+
+    class ParseOnly(MetaCLI):
+        def instantiate_classes(self) -> None:
+            pass
+
+        def after_instantiate_classes(self) -> None:
+            pass
+
+    seen = set()
+    with tempfile.TemporaryDirectory() as tmp:
+        for cell in cells:
+            key = json.dumps(cell.overrides, sort_keys=True, default=str)
+            if key in seen:
+                continue
+            seen.add(key)
+            path = Path(tmp) / "cell.yaml"
+            path.write_text(yaml.safe_dump(nest(cell.overrides), sort_keys=False))
+            args = [a for config in settings.configs for a in ("--config", config)] + ["--config", str(path)]
+            err = io.StringIO()
+            try:
+                with contextlib.redirect_stderr(err):
+                    ParseOnly(args=args, run=False)
+            except SystemExit:
+                lines = [line for line in err.getvalue().splitlines() if line.strip()]
+                message = next((line for line in lines if "error:" in line), lines[-1] if lines else "invalid config")
+                field, reason = parser_error(Exception(message.split("error:", 1)[-1].strip()), "sweep.grid")
+                raise ConfigError(f"sweep.grid (cell {cell.name})", f"{field}: {reason}",
+                                  "Fix that grid value or key; no cell has run") from None
+
+
 def sweep_command(argv: list[str]) -> None:
+    from meta_lightning.commands import run_cli
     from meta_lightning.sweep import expand, load_sweep
     from meta_lightning.sweep.run import run_local, status
 
@@ -40,6 +83,7 @@ def sweep_command(argv: list[str]) -> None:
     if args.executor:
         settings.executor = args.executor
     cells = expand(settings)
+    check_cells(settings, cells)
     sweep_dir = Path(settings.directory)
     states = {c.name: status(sweep_dir, c) for c in cells}
     width = max(len(c.name) for c in cells)
@@ -55,10 +99,10 @@ def sweep_command(argv: list[str]) -> None:
     if settings.executor == "slurm":
         from meta_lightning.sweep.slurm import run_slurm
 
-        run_slurm(settings, sweep_dir, todo)
+        run_slurm(settings, sweep_dir, todo, run_cli)
         print(f"sweep: submitted; `python -m meta_lightning report {sweep_dir}` works while it runs")
         return
-    final = run_local(settings, sweep_dir, todo)
+    final = run_local(settings, sweep_dir, todo, run_cli)
     failed = [n for n, s in final.items() if s != "done"]
     print(f"sweep: {len(todo) - len(failed)} of {len(todo)} cells finished; report: python -m meta_lightning report {sweep_dir}")
     if failed:

@@ -51,7 +51,7 @@ def cache_key(source: ActivationSource, behavior: Behavior, split: str, n: int, 
         recipe={**behavior.recipe(seed), "n": n, "generate_tokens": settings.generate_tokens},
         split=split,
         layers=source.layers,
-        positions=parse_positions(settings.positions, "data.capture.positions").canonical(),
+        positions=source.positions,
         dtype=dtype_name(source.dtype),
     )
 
@@ -67,7 +67,8 @@ def behavior_activations(model: Union[LoadedModel, InputModel], behavior: Behavi
     ``cache=None`` captures in memory and stores nothing.
     """
     if isinstance(model, LoadedModel):
-        model = InputModel.of(model, lambda count: resolve_layers(settings.layers, count, "data.capture.layers"))
+        model = InputModel.of(model, lambda count: resolve_layers(settings.layers, count, "data.capture.layers"),
+                              parse_positions(settings.positions, "data.capture.positions").canonical())
     source = model.source
     conversations = behavior.conversations(split, n, seed)
     key = cache_key(source, behavior, split, n, seed, settings)
@@ -95,5 +96,6 @@ def behavior_activations(model: Union[LoadedModel, InputModel], behavior: Behavi
                                    FillReport(captured_examples=len(conversations)))
     positions = parse_positions(settings.positions).fixed_count or 256  # "all": a typical conversation length
     entry = cache.entry(key)
-    activations = entry.fill(len(conversations), capture, len(key.layers) * positions * source.hidden_size * source.dtype.itemsize)
+    nbytes = len(key.layers) * positions * source.hidden_size * source.dtype.itemsize
+    activations = entry.fill(len(conversations), capture, nbytes)
     return BehaviorActivations(behavior.name, split, conversations, activations, key, entry.report)

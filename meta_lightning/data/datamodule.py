@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Optional, Sequence
 
@@ -10,20 +11,34 @@ from lightning.pytorch import LightningDataModule
 from torch.utils.data import ConcatDataset, DataLoader
 
 from meta_lightning.behaviors import REGISTRY, TRAINING_BEHAVIORS, get_behavior
+from meta_lightning.behaviors.base import EVAL_SPLITS
 from meta_lightning.cache import ActivationCache
-from meta_lightning.capture import ActivationCapturer, resolve_layers
+from meta_lightning.capture import ActivationCapturer, parse_positions, resolve_layers
 from meta_lightning.capture.capture import CaptureStats
 from meta_lightning.data.activations import CaptureSettings, behavior_activations
-from meta_lightning.data.source import ActivationSource, InputModel
 from meta_lightning.data.questions import QuestionDataset, collate
 from meta_lightning.data.sampling import EpochSampler, ResumableLoader
+from meta_lightning.data.source import ActivationSource, InputModel
 from meta_lightning.errors import ConfigError
 from meta_lightning.models import ModelSpec
-from meta_lightning.models.load import LoadedModel, load_model
+from meta_lightning.models.load import LoadedModel, config_layer_count, load_model
 from meta_lightning.paths import resolve_cache_dir
 from meta_lightning.seeding import derive_seed
 
 SAMPLING = ("uniform", "proportional")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@contextmanager
+def _under_data():
+    """Errors raised inside a behaviour name its own field (``lies.dataset``): give them their config path."""
+    try:
+        yield
+    except ConfigError as e:
+        if e.field.startswith("data."):
+            raise
+        field = "data.eval_test_split" if e.field == "split" else f"data.behavior_options.{e.field}"
+        raise ConfigError(field, e.problem, e.fix) from e
 
 
 class MetaDataModule(LightningDataModule):
@@ -63,7 +78,8 @@ class MetaDataModule(LightningDataModule):
                  test_size: int = 64, eval_test_split: str = "all", eval_test_size: Optional[int] = None,
                  eval_questions_per_conversation: int = 1, questions_per_conversation: int = 2,
                  sampling: str = "uniform", batch_size: int = 16, eval_batch_size: Optional[int] = None,
-                 num_workers: int = 0, seed: int = 0, sampling_seed: Optional[int] = None, cache_dir: Optional[str] = None, use_cache: bool = True,
+                 num_workers: int = 0, seed: int = 0, sampling_seed: Optional[int] = None,
+                 cache_dir: Optional[str] = None, use_cache: bool = True,
                  device: str = "auto"):
         super().__init__()
         behaviors, eval_behaviors = list(behaviors), list(eval_behaviors)
@@ -80,13 +96,29 @@ class MetaDataModule(LightningDataModule):
                                   "Add it to data.behaviors or data.eval_behaviors, or drop its options")
         if sampling not in SAMPLING:
             raise ConfigError("data.sampling", f"unknown sampling {sampling!r}", f"Use one of: {', '.join(SAMPLING)}")
-        for field, value in (("data.train_size", train_size), ("data.batch_size", batch_size),
-                             ("data.questions_per_conversation", questions_per_conversation),
-                             ("data.eval_questions_per_conversation", eval_questions_per_conversation)):
-            if value < 1:
-                raise ConfigError(field, f"must be at least 1, got {value}", "Use a positive number")
+        capture = capture if isinstance(capture, CaptureSettings) else CaptureSettings(**capture)
+        for field, value, least in (("data.train_size", train_size, 1), ("data.batch_size", batch_size, 1),
+                                    ("data.questions_per_conversation", questions_per_conversation, 1),
+                                    ("data.eval_questions_per_conversation", eval_questions_per_conversation, 1),
+                                    ("data.k", k, 1), ("data.val_size", val_size, 0), ("data.test_size", test_size, 0),
+                                    ("data.eval_test_size", 1 if eval_test_size is None else eval_test_size, 1),
+                                    ("data.eval_batch_size", eval_batch_size or 1, 1), ("data.num_workers", num_workers, 0),
+                                    ("data.capture.batch_size", capture.batch_size, 1),
+                                    ("data.capture.max_tokens", capture.max_tokens, 1),
+                                    ("data.capture.generate_tokens", capture.generate_tokens, 0)):
+            if value < least:
+                raise ConfigError(field, f"must be at least {least}, got {value}",
+                                  "Use a positive number" if least else "Use 0 or more")
+        if eval_test_split not in EVAL_SPLITS:
+            raise ConfigError("data.eval_test_split", f"unknown split {eval_test_split!r}",
+                              f"Use one of: {', '.join(EVAL_SPLITS)}")
+        if device not in DEVICES:
+            raise ConfigError("data.device", f"unknown device {device!r}", f"Use one of: {', '.join(DEVICES)}")
+        if device == "cuda" and not torch.cuda.is_available():
+            raise ConfigError("data.device", "cuda was asked for, but this machine has no CUDA GPU", "Use auto or cpu")
+        parse_positions(capture.positions, "data.capture.positions")
         self.input_model = input_model if isinstance(input_model, ModelSpec) else ModelSpec(**input_model)
-        self.capture = capture if isinstance(capture, CaptureSettings) else CaptureSettings(**capture)
+        self.capture = capture
         self.behaviors, self.eval_behaviors = behaviors, eval_behaviors
         self.behavior_options = dict(behavior_options or {})
         self.k, self.seed, self.sampling_seed = k, seed, sampling_seed
@@ -97,6 +129,7 @@ class MetaDataModule(LightningDataModule):
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
         self.num_workers, self.cache_dir, self.use_cache, self.device = num_workers, cache_dir, use_cache, device
         self._input: Optional[InputModel] = None
+        self._checked = False
         self._behaviors: dict = {}
         self.datasets: dict[str, list[QuestionDataset]] = {}
         self.capture_report: dict = {}
@@ -118,7 +151,7 @@ class MetaDataModule(LightningDataModule):
             def load() -> LoadedModel:
                 return load_model(self.input_model, device=self._device(), causal_lm=False, field="data.input_model",
                                   check_layers=self.layers_for)
-            self._input = InputModel(load, self.layers_for)
+            self._input = InputModel(load, self.layers_for, self.positions())
         return self._input
 
     def loaded_input_model(self) -> LoadedModel:
@@ -129,6 +162,15 @@ class MetaDataModule(LightningDataModule):
         """What the meta-model needs to know of the activations, with the training statistics once loaded."""
         return self.input_model_handle().source.with_statistics(self.activation_statistics())
 
+    def positions(self) -> str:
+        """``capture.positions``, canonical."""
+        return parse_positions(self.capture.positions, "data.capture.positions").canonical()
+
+    def layers_from_config(self) -> Optional[list[int]]:
+        """The resolved layers, from the input-model's config alone (no weights read); None if it does not say."""
+        count = config_layer_count(self.input_model, "data.input_model")
+        return None if count is None else self.layers_for(count)
+
     def layers_for(self, num_layers: int) -> list[int]:
         """``capture.layers`` resolved for a model of ``num_layers`` blocks, or a one-line error naming the field."""
         return resolve_layers(self.capture.layers, num_layers, "data.capture.layers")
@@ -136,15 +178,19 @@ class MetaDataModule(LightningDataModule):
     def behavior(self, name: str):
         """The configured behaviour, built once (its corpus is read once per process)."""
         if name not in self._behaviors:
+            self._behaviors[name] = self._build_behavior(name)
+        return self._behaviors[name]
+
+    def _build_behavior(self, name: str):
+        with _under_data():
             options = {"k": self.k, **self.behavior_options.get(name, {})}
             if not REGISTRY[name].uses_k:
                 options.pop("k", None)
             try:
-                self._behaviors[name] = get_behavior(name, **options)
+                return get_behavior(name, **options)
             except TypeError as e:
                 raise ConfigError(f"data.behavior_options.{name}", str(e).split(") ", 1)[-1],
                                   "Use the behaviour's documented options") from e
-        return self._behaviors[name]
 
     def plan(self, stage: Optional[str] = None) -> list[tuple[str, str, int]]:
         """The (behaviour, split, conversations) triples a stage needs; ``None``: every stage."""
@@ -159,7 +205,17 @@ class MetaDataModule(LightningDataModule):
                     for b in self.eval_behaviors]
         return [(b, s, n) for b, s, n in dict.fromkeys(out) if n > 0]
 
+    def check(self) -> None:
+        """Read every source and build every stage's conversations once, before any model loads: a bad file,
+        option or split then fails in one line, not after capture or training."""
+        if not self._checked:
+            with _under_data():
+                for name, split, n in self.plan(None):
+                    self.behavior(name).conversations(split, n, self.seed)
+            self._checked = True
+
     def _activations(self, plan) -> dict:
+        self.check()
         model = self.input_model_handle()
         cache = ActivationCache(resolve_cache_dir(self.cache_dir)) if self.use_cache else None
         made: list[ActivationCapturer] = []
@@ -181,6 +237,7 @@ class MetaDataModule(LightningDataModule):
 
     def prepare_data(self) -> None:
         """Fill the cache for the running stage (rank 0 of each node; other ranks then only read)."""
+        self.check()
         if self.use_cache:
             self._activations(self.plan(self._stage()))
             print(self.describe_capture(), flush=True)
@@ -200,6 +257,7 @@ class MetaDataModule(LightningDataModule):
         return fn.value if fn is not None else None
 
     def setup(self, stage: Optional[str] = None) -> None:
+        self.check()
         self._add_datasets(self._activations(self.plan(stage)))
         # The activations are in memory now: the weights are not needed until something new must be captured.
         self.input_model_handle().release()

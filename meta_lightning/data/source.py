@@ -31,13 +31,15 @@ class ActivationSource:
     """The resolved hidden-state indices read, in order."""
     dtype: torch.dtype
     """Dtype the activations are captured (and cached) in."""
+    positions: str
+    """The token positions read, canonical (e.g. ``last``)."""
     statistics: Optional[tuple[torch.Tensor, torch.Tensor]] = None
     """Per-source-layer mean and std ``[layers, d]`` of the training activations (label-free), when known."""
 
     @classmethod
-    def of(cls, loaded: LoadedModel, layers) -> "ActivationSource":
+    def of(cls, loaded: LoadedModel, layers, positions: str) -> "ActivationSource":
         return cls(loaded.name, loaded.fingerprint, loaded.parts.hidden_size, loaded.parts.num_layers,
-                   tuple(layers), loaded.dtype)
+                   tuple(layers), loaded.dtype, positions)
 
     def with_statistics(self, statistics) -> "ActivationSource":
         return replace(self, statistics=statistics)
@@ -49,19 +51,20 @@ class InputModel:
     Args:
         load: Loads the model (called again after :meth:`release`, only when something must be captured).
         layers: Resolves the capture layers for a model of ``num_layers`` blocks (raises a field-named error).
+        positions: The canonical capture positions.
     """
 
-    def __init__(self, load: Callable[[], LoadedModel], layers: Callable[[int], list[int]]):
-        self._load, self._layers = load, layers
+    def __init__(self, load: Callable[[], LoadedModel], layers: Callable[[int], list[int]], positions: str):
+        self._load, self._layers, self._positions = load, layers, positions
         self._loaded: Optional[LoadedModel] = None
         self._source: Optional[ActivationSource] = None
         self.loads = 0
         """How often the weights were loaded (a run that reads only cached activations loads them once)."""
 
     @classmethod
-    def of(cls, loaded: LoadedModel, layers: Callable[[int], list[int]]) -> "InputModel":
+    def of(cls, loaded: LoadedModel, layers: Callable[[int], list[int]], positions: str) -> "InputModel":
         """A handle on a model already in memory (tests, notebooks); release() then keeps it."""
-        handle = cls(lambda: loaded, layers)
+        handle = cls(lambda: loaded, layers, positions)
         handle.loaded()
         return handle
 
@@ -70,7 +73,7 @@ class InputModel:
         if self._loaded is None:
             self._loaded = self._load()
             self.loads += 1
-            source = ActivationSource.of(self._loaded, self._layers(self._loaded.parts.num_layers))
+            source = ActivationSource.of(self._loaded, self._layers(self._loaded.parts.num_layers), self._positions)
             if self._source is not None and source.fingerprint != self._source.fingerprint:
                 raise RuntimeError("the input-model changed on disk during the run: its fingerprint differs")
             self._source = self._source or source

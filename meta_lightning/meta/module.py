@@ -13,16 +13,19 @@ from meta_lightning.data.source import ActivationSource
 from meta_lightning.errors import ConfigError, TrainingDiverged
 from meta_lightning.meta.alignment import fit_closed_form, name_embeddings
 from meta_lightning.meta.answers import Readings, greedy_name_then_verdict, yes_probability
+from meta_lightning.meta.checkpoint import FORMAT as CHECKPOINT_FORMAT
+from meta_lightning.meta.checkpoint import check_capture, check_models
+from meta_lightning.meta.evaluation import DatasetMetrics
 from meta_lightning.meta.inject import MODES, add_at_layer, add_placeholder_rows, replace_embeddings
 from meta_lightning.meta.optim import SCHEDULES, lr_factor, param_groups
-from meta_lightning.meta.evaluation import DatasetMetrics
 from meta_lightning.meta.projector import KINDS, Projector, layer_indices
 from meta_lightning.meta.prompt import DEFAULT_PLACEHOLDER, DEFAULT_TEMPLATE, PromptBatch, PromptBuilder
 from meta_lightning.meta.reporting import EpochReporter
 from meta_lightning.meta.trainable import apply_trainable
 from meta_lightning.models import ModelSpec
 from meta_lightning.models.architecture import find_layout
-from meta_lightning.models.load import load_model
+from meta_lightning.models.load import config_layer_count, load_model
+from meta_lightning.seeding import derive_seed
 
 ANSWER_FORMATS = ("yes_no", "name_then_answer")
 PROJECTOR_INITS = ("random", "closed_form")
@@ -73,10 +76,12 @@ class MetaModel(LightningModule):
     """
 
     def __init__(self, meta_model: ModelSpec = ModelSpec(), injection: str = "replace", inject_layer: int = 1,
-                 coefficient: float = 1.0, projector: str = "auto", normalize: bool = False, standardize: bool = False, trainable: str = "lora",
+                 coefficient: float = 1.0, projector: str = "auto", normalize: bool = False, standardize: bool = False,
+                 trainable: str = "lora",
                  lora_rank: int = 8, lora_alpha: float = 16.0, lora_dropout: float = 0.0,
                  lora_targets: Optional[Sequence[str]] = None, placeholder: str = DEFAULT_PLACEHOLDER,
-                 template: str = DEFAULT_TEMPLATE, system_prompt: Optional[str] = "", lr: float = 1e-3, projector_lr: Optional[float] = None,
+                 template: str = DEFAULT_TEMPLATE, system_prompt: Optional[str] = "", lr: float = 1e-3,
+                 projector_lr: Optional[float] = None,
                  weight_decay: float = 0.0, warmup_steps: int = 10, schedule: str = "cosine",
                  answer_format: str = "yes_no", separator: str = "\n", max_name_tokens: int = 6,
                  chat_template: bool = True, projector_init: str = "random", ridge: float = 0.01, vectors: str = "real",
@@ -90,6 +95,18 @@ class MetaModel(LightningModule):
                                       ("model.vectors", vectors, VECTORS)):
             if value not in allowed:
                 raise ConfigError(field, f"unknown value {value!r}", f"Use one of: {', '.join(allowed)}")
+        for field, ok, fix in (("lr", lr > 0, "Use a positive learning rate"),
+                               ("projector_lr", projector_lr is None or projector_lr >= 0, "Use 0 (frozen) or more"),
+                               ("weight_decay", weight_decay >= 0, "Use 0 or more"),
+                               ("warmup_steps", warmup_steps >= 0, "Use 0 or more"),
+                               ("lora_rank", lora_rank >= 1, "Use 1 or more"),
+                               ("max_name_tokens", max_name_tokens >= 1, "Use 1 or more"),
+                               ("ridge", ridge > 0, "Use a positive penalty, e.g. 0.01"),
+                               ("vector_noise", vector_noise >= 0, "Use 0 (none) or more"),
+                               ("inject_layer", inject_layer >= 0, "Use a block index from 0"),
+                               ("samples_to_log", samples_to_log >= 0, "Use 0 or more")):
+            if not ok:
+                raise ConfigError(f"model.{field}", f"{locals()[field]!r} is out of range", fix)
         self.spec = meta_model if isinstance(meta_model, ModelSpec) else ModelSpec(**meta_model)
         self.save_hyperparameters(logger=False)
         self.hparams["meta_model"] = asdict(self.spec)  # plain data: checkpoints load with weights_only=True
@@ -104,6 +121,9 @@ class MetaModel(LightningModule):
         self.report_as: Optional[str] = None  # a baseline's name: its test results go to summary["baselines"]
         self.summary_path = None  # where a baseline files its results (the trained run's summary.json)
         self.pending_baselines: list[str] = []  # run after the test (the CLI sets them): the summary waits for them
+        self.source: Optional[ActivationSource] = None  # the activations read (set by build_for)
+        self.meta_fingerprint: Optional[str] = None
+        self.init_seed = torch.initial_seed()  # the run's seed (seed_everything runs before the model is made)
         self.loss_history: list[tuple[int, float]] = []  # (step, training loss), for the learning-curve figure
 
     # -- building ------------------------------------------------------------------------------------------
@@ -119,11 +139,26 @@ class MetaModel(LightningModule):
     def build_for(self, source: ActivationSource, training_vectors: Optional[Callable[[], tuple]] = None) -> None:
         """Build for ``source``'s activations: its statistics standardise, and ``closed_form`` fits the projector
         on ``training_vectors()``. A checkpoint loaded afterwards replaces both with what it was trained with."""
+        self.source = source
         self.build(source.hidden_size, len(source.layers), source.fingerprint)
         if self.hparams.standardize and source.statistics is not None:
             self.projector.set_statistics(*source.statistics)
         if self.hparams.projector_init == "closed_form" and training_vectors is not None:
             self.align(*training_vectors())
+
+    def check_layers(self, num_layers: int) -> None:
+        """``inject_layer`` against the meta-model's block count (read from its config before any weight loads)."""
+        hp = self.hparams
+        if hp.injection == "add" and not 0 <= hp.inject_layer < num_layers:
+            raise ConfigError("model.inject_layer", f"{hp.inject_layer} is out of range for a meta-model with "
+                              f"{num_layers} layers", f"Use 0 to {num_layers - 1}")
+
+    def check_before_loading(self) -> None:
+        """What can be checked of the meta-model from its config alone (the CLI calls it before any model loads)."""
+        if self.hparams.injection == "add":
+            count = config_layer_count(self.spec, "model.meta_model")
+            if count is not None:
+                self.check_layers(count)
 
     def align(self, vectors: list[torch.Tensor], names: list[str]) -> float:
         """Closed-form projector: every vector of an example onto the embedding of the example's class name."""
@@ -135,10 +170,19 @@ class MetaModel(LightningModule):
         return self.alignment_cosine
 
     def build(self, input_hidden_size: int, num_source_layers: int, input_fingerprint: Optional[str] = None) -> None:
-        """Load the meta-model, add the placeholder, make the projector and choose what trains."""
+        """Load the meta-model, add the placeholder, make the projector and choose what trains.
+
+        Initialisation draws from its own stream of the run's seed, so it does not depend on what consumed the
+        global generator before (a GGUF conversion in the same process, a capture), and the global stream is
+        left as it was."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(derive_seed(self.init_seed, "meta-model initialisation"))
+            self._build(input_hidden_size, num_source_layers, input_fingerprint)
+
+    def _build(self, input_hidden_size: int, num_source_layers: int, input_fingerprint: Optional[str]) -> None:
         hp = self.hparams
         spec = self.spec if self.spec.dtype != "auto" else ModelSpec(**{**asdict(self.spec), "dtype": "float32"})
-        loaded = load_model(spec, device="cpu", causal_lm=True, field="model.meta_model")
+        loaded = load_model(spec, device="cpu", causal_lm=True, field="model.meta_model", check_layers=self.check_layers)
         self.prompts = PromptBuilder(loaded.tokenizer, hp.placeholder, hp.template, hp.system_prompt, hp.chat_template,
                                      hp.separator)
         if hp.answer_format == "name_then_answer":
@@ -154,9 +198,7 @@ class MetaModel(LightningModule):
                                    standardize=hp.standardize)
         if hp.projector_lr == 0:
             self.projector.requires_grad_(False)
-        if hp.injection == "add" and not 0 <= hp.inject_layer < loaded.parts.num_layers:
-            raise ConfigError("model.inject_layer", f"{hp.inject_layer} is out of range for a meta-model with "
-                              f"{loaded.parts.num_layers} layers", f"Use 0 to {loaded.parts.num_layers - 1}")
+        self.check_layers(loaded.parts.num_layers)
         accepts = inspect.signature(loaded.model.forward).parameters
         self._keeps_logits = "logits_to_keep" in accepts or any(p.kind == p.VAR_KEYWORD for p in accepts.values())
         self._cache_arg = "cache" if "cache" in accepts else "past_key_values"  # renamed in transformers 5
@@ -302,9 +344,19 @@ class MetaModel(LightningModule):
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         keep = self.trained_keys()
         checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if k in keep}
-        checkpoint["meta_lightning"] = {"format": 1, "meta_fingerprint": self.meta_fingerprint}
+        checkpoint["meta_lightning"] = {"format": CHECKPOINT_FORMAT, "meta_fingerprint": self.meta_fingerprint,
+                                        "init_seed": self.init_seed}
+        if self.source is not None:
+            checkpoint["meta_lightning"]["input"] = {"input_fingerprint": self.source.fingerprint,
+                                                     "layers": list(self.source.layers),
+                                                     "positions": self.source.positions}
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
+        if "meta_lightning" in checkpoint:
+            source = self.source
+            check_models(checkpoint, source.fingerprint if source else None, self.meta_fingerprint)
+            if source is not None:
+                check_capture(checkpoint, list(source.layers), source.positions)
         missing = sorted(self.trained_keys() - set(checkpoint.get("state_dict", {})))
         if missing:
             raise ConfigError("ckpt_path", f"the checkpoint lacks {len(missing)} trained tensors (e.g. {missing[0]})",

@@ -44,7 +44,8 @@ class PromptBuilder:
                  system_prompt: Optional[str] = "", chat_template: bool = True, separator: str = "\n"):
         for name in ("{activations}", "{question}"):
             if template.count(name) != 1:
-                raise ConfigError("model.template", f"must contain {name} exactly once (it contains it {template.count(name)} times)",
+                raise ConfigError("model.template",
+                                  f"must contain {name} exactly once (it contains it {template.count(name)} times)",
                                   f"Write e.g. {DEFAULT_TEMPLATE!r}")
         self.tokenizer, self.placeholder, self.template = tokenizer, placeholder, template
         self.system_prompt, self.chat_template = system_prompt, chat_template

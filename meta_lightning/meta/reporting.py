@@ -2,7 +2,6 @@
 confusion figure, and the end-of-run summary (printed table and summary.json)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,7 +43,8 @@ class EpochReporter:
         m, dm = self.module, self.module.trainer.datamodule
         return {"data/behaviors": "+".join(dm.behaviors), "data/eval_behaviors": "+".join(dm.eval_behaviors),
                 "data/input_model": dm.input_model.name, "model/meta_model": m.spec.name,
-                "data/layers": ",".join(str(x) for x in dm.activation_source().layers), "data/positions": str(dm.capture.positions),
+                "data/layers": ",".join(str(x) for x in dm.activation_source().layers),
+                "data/positions": str(dm.capture.positions),
                 "model/injection": m.hparams.injection, "model/trainable": m.hparams.trainable,
                 "model/projector": type(m.projector.net).__name__, "model/lr": m.hparams.lr,
                 "model/lora_rank": m.hparams.lora_rank, "data/seed": dm.seed, "data/train_size": dm.sizes["train"]}
@@ -80,7 +80,8 @@ class EpochReporter:
             m.log(f"hp/{name}_acc" if stage == "val" else f"{stage}/hp/{name}_acc", values["acc"], add_dataloader_idx=False)
         trained = [results[n]["acc"] for n in dm.behaviors if n in results]
         if trained and own:
-            m.log("hp/val_acc" if stage == "val" else f"{stage}/hp/val_acc", sum(trained) / len(trained), add_dataloader_idx=False)
+            name = "hp/val_acc" if stage == "val" else f"{stage}/hp/val_acc"
+            m.log(name, sum(trained) / len(trained), add_dataloader_idx=False)
         counts = {name: int(m.all_gather(torch.tensor(len(r))).sum()) for name, r in sorted(rows.items())}
         if m.trainer.is_global_zero:
             if own:

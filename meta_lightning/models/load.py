@@ -157,6 +157,11 @@ def _layer_count(folder: Path, spec: ModelSpec, field: str) -> Optional[int]:
     return value if isinstance(value, int) else None
 
 
+def config_layer_count(spec: ModelSpec, field: str) -> Optional[int]:
+    """The block count of ``spec``'s model from its config alone (no weights read), or None if unstated."""
+    return _layer_count(resolve_folder(spec, field), spec, field)
+
+
 def load_model(spec: Union[ModelSpec, str], *, device: Union[str, torch.device] = "cpu", causal_lm: bool = True,
                field: str = "model", check_layers: Optional[Callable[[int], object]] = None) -> LoadedModel:
     """Load ``spec`` on ``device`` in the dtype policy's dtype, in eval mode.
@@ -180,11 +185,12 @@ def load_model(spec: Union[ModelSpec, str], *, device: Union[str, torch.device] 
         model = auto.from_pretrained(folder, dtype=dtype, trust_remote_code=spec.trust_remote_code)
         tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=spec.trust_remote_code)
     except (OSError, ValueError, RuntimeError) as e:
-        raise ConfigError(f"{field}.name", f"transformers could not load {folder} ({type(e).__name__}: {str(e).splitlines()[0][:200]})",
+        reason = f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"
+        raise ConfigError(f"{field}.name", f"transformers could not load {folder} ({reason})",
                           "Check that the folder is complete and matches the installed transformers") from e
     _ensure_pad_token(tokenizer)
     model.to(device).eval()
     fingerprint = model_fingerprint(folder_weights_digest(folder, resolve_cache_dir(spec.cache_dir)), tokenizer)
     loaded = LoadedModel(model, tokenizer, fingerprint, spec.name, folder, spec.architecture)
-    loaded.parts  # find blocks now, so a wrong layout fails at load time
+    _ = loaded.parts  # find blocks now, so a wrong layout fails at load time
     return loaded

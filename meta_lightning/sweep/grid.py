@@ -153,11 +153,21 @@ def nest(overrides: dict[str, Any]) -> dict:
     return out
 
 
+def parser_error(error: Exception, default_field: str) -> tuple[str, str]:
+    """(field, reason) of a jsonargparse error, whose first line is ``Parser key "a.b":`` and the rest the reason."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    match = re.match(r'Parser key "([^"]+)":?\s*(.*)', lines[0]) if lines else None
+    if match is None:
+        return default_field, " ".join(lines)[:300] or type(error).__name__
+    reason = " ".join([match.group(2)] + lines[1:]).strip()
+    return match.group(1), reason[:300] or "invalid value"
+
+
 def load_sweep(path: str | Path) -> tuple[SweepSettings, Path]:
     """Read a sweep YAML (its ``sweep:`` section); config paths become absolute."""
     from jsonargparse import ArgumentParser
 
-    from meta_lightning.commands.configs import read_yaml
+    from meta_lightning.configs import read_yaml
 
     path = Path(path)
     data = read_yaml(path)
@@ -167,8 +177,9 @@ def load_sweep(path: str | Path) -> tuple[SweepSettings, Path]:
     parser.add_class_arguments(SweepSettings, "sweep")
     try:
         cfg = parser.parse_object({"sweep": data["sweep"]})
-    except Exception as e:  # jsonargparse names the key; keep its first line
-        raise ConfigError("sweep", str(e).strip().splitlines()[0], "Fix the key (see `sweep --help`)") from None
+    except Exception as e:  # jsonargparse names the key on its first line and the reason below it
+        field, reason = parser_error(e, "sweep")
+        raise ConfigError(field, reason, "Fix the key (see `sweep --help`)") from None
     instantiate = getattr(parser, "instantiate", None) or parser.instantiate_classes  # renamed in jsonargparse 4.49
     settings = instantiate(cfg).sweep
     settings.configs = [str((path.parent / c).resolve()) for c in settings.configs]

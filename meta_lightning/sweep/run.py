@@ -13,7 +13,7 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import yaml
 
@@ -22,6 +22,8 @@ from meta_lightning.summary import summary_state
 from meta_lightning.sweep.grid import Cell, SweepSettings, nest
 
 SAMPLING_KEYS = ("data.behaviors", "data.sampling_seed")
+Runner = Callable[[list[str]], int]
+"""Runs one command line in this process and returns its exit code (the commands layer hands it down)."""
 
 
 def cell_dir(sweep_dir: Path, cell: Cell) -> Path:
@@ -87,7 +89,7 @@ def _command(args: list[str]) -> list[str]:
     return [sys.executable, "-m", "meta_lightning", *args]
 
 
-def _finish(d: Path, returncode: int, log: Optional[Path]) -> None:
+def record_outcome(d: Path, returncode: int, log: Optional[Path]) -> None:
     failed = d / "failed.json"
     state = summary_state(d / "summary.json")
     if returncode == 0 and state == "complete":
@@ -107,19 +109,9 @@ def _visible_gpus(setting: str) -> int:
     return int(setting)
 
 
-def run_cli(args: list[str]) -> int:
-    """The CLI in this process; its exit code."""
-    from meta_lightning.cli import main
-
-    try:
-        main(args)
-    except SystemExit as e:
-        return e.code if isinstance(e.code, int) else 1
-    return 0
-
-
-def run_in_process(settings: SweepSettings, sweep_dir: Path, cells: list[Cell], echo=print) -> dict[str, str]:
-    """``isolate: false``: the cache commands, then every cell, in this process."""
+def run_in_process(settings: SweepSettings, sweep_dir: Path, cells: list[Cell], run_cli: Runner,
+                   echo=print) -> dict[str, str]:
+    """``isolate: false``: the cache commands, then every cell, in this process (through ``run_cli``)."""
     for args in cache_arguments(settings, sweep_dir, cells):
         run_cli(args)
     for cell in cells:
@@ -129,15 +121,17 @@ def run_in_process(settings: SweepSettings, sweep_dir: Path, cells: list[Cell], 
         except Exception as e:  # a failed cell is reported; the others go on
             echo(f"sweep: {cell.name}: {type(e).__name__}: {e}")
             code = 1
-        _finish(cell_dir(sweep_dir, cell), code, None)
+        record_outcome(cell_dir(sweep_dir, cell), code, None)
         echo(f"sweep: {cell.name}: {status(sweep_dir, cell)}")
     return {c.name: status(sweep_dir, c) for c in cells}
 
 
-def run_local(settings: SweepSettings, sweep_dir: Path, cells: list[Cell], echo=print) -> dict[str, str]:
-    """Fill the cache, then run the cells: one at a time, or one per visible GPU at once."""
+def run_local(settings: SweepSettings, sweep_dir: Path, cells: list[Cell], run_cli: Runner,
+              echo=print) -> dict[str, str]:
+    """Fill the cache, then run the cells: one at a time, or one per visible GPU at once (``run_cli`` runs
+    them in this process when ``isolate`` is false)."""
     if not settings.isolate:
-        return run_in_process(settings, sweep_dir, cells, echo)
+        return run_in_process(settings, sweep_dir, cells, run_cli, echo)
     for i, args in enumerate(cache_arguments(settings, sweep_dir, cells)):
         log = Path(sweep_dir) / "prepare" / f"data{i}.log"
         echo(f"sweep: filling the activation cache ({i + 1}); log: {log}")
@@ -151,7 +145,7 @@ def run_local(settings: SweepSettings, sweep_dir: Path, cells: list[Cell], echo=
         for i, slot in enumerate(slots):
             if slot is not None and slot[0].poll() is not None:
                 proc, cell, log = slot
-                _finish(cell_dir(sweep_dir, cell), proc.returncode, log)
+                record_outcome(cell_dir(sweep_dir, cell), proc.returncode, log)
                 echo(f"sweep: {cell.name}: {status(sweep_dir, cell)}")
                 slots[i] = None
             if slots[i] is None and queue:

@@ -13,10 +13,10 @@ from typing import Optional
 import submitit
 
 from meta_lightning.sweep.grid import Cell, SweepSettings
-from meta_lightning.sweep.run import _finish, cache_arguments, cell_arguments, cell_dir, run_cli, status
+from meta_lightning.sweep.run import Runner, cache_arguments, cell_arguments, cell_dir, record_outcome, status
 
 
-def prepare_task(commands: list[list[str]]) -> None:
+def prepare_task(commands: list[list[str]], run_cli: Runner) -> None:
     for args in commands:
         run_cli(args)  # a failure here only means the cells capture what they need themselves
 
@@ -24,16 +24,19 @@ def prepare_task(commands: list[list[str]]) -> None:
 class CellTask(submitit.helpers.Checkpointable):
     """One cell; its arguments are worked out on the node, so a requeued task finds the last checkpoint."""
 
+    def __init__(self, run_cli: Runner):
+        self.run_cli = run_cli
+
     def __call__(self, settings: SweepSettings, sweep_dir: str, cell: Cell) -> str:
         args = cell_arguments(settings, Path(sweep_dir), cell)
         try:
-            code = run_cli(args)
+            code = self.run_cli(args)
         except Exception:
             code = 1
             raise
         finally:
             if os.environ.get("SLURM_PROCID", "0") == "0":  # rank 0 of a multi-GPU cell speaks for it
-                _finish(cell_dir(Path(sweep_dir), cell), code, None)
+                record_outcome(cell_dir(Path(sweep_dir), cell), code, None)
         return status(Path(sweep_dir), cell)
 
 
@@ -52,11 +55,12 @@ def executor(settings: SweepSettings, sweep_dir: Path, cluster: Optional[str] = 
     return ex
 
 
-def run_slurm(settings: SweepSettings, sweep_dir: Path, cells: list[Cell], echo=print,
+def run_slurm(settings: SweepSettings, sweep_dir: Path, cells: list[Cell], run_cli: Runner, echo=print,
               cluster: Optional[str] = None, wait: bool = False) -> list:
-    """Submit the cache job and the cell array (after it); returns the cell jobs."""
+    """Submit the cache job and the cell array (after it); ``run_cli`` runs each command line on the node.
+    Returns the cell jobs."""
     ex = executor(settings, sweep_dir, cluster)
-    prepare = ex.submit(prepare_task, cache_arguments(settings, sweep_dir, cells))
+    prepare = ex.submit(prepare_task, cache_arguments(settings, sweep_dir, cells), run_cli)
     echo(f"sweep: cache job {prepare.job_id} submitted")
     if ex.cluster == "slurm":
         extra = {**settings.slurm.additional, "dependency": f"afterany:{prepare.job_id}"}
@@ -64,7 +68,7 @@ def run_slurm(settings: SweepSettings, sweep_dir: Path, cells: list[Cell], echo=
     else:
         prepare.result()  # without a scheduler, wait for it here
     sweep_dir = Path(sweep_dir).resolve()
-    jobs = ex.map_array(CellTask(), [settings] * len(cells), [str(sweep_dir)] * len(cells), cells)
+    jobs = ex.map_array(CellTask(run_cli), [settings] * len(cells), [str(sweep_dir)] * len(cells), cells)
     for cell, job in zip(cells, jobs):
         echo(f"sweep: {cell.name}: job {job.job_id}")
     if wait:

@@ -3,8 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from meta_lightning.behaviors import get_behavior
-from meta_lightning.behaviors import loaders
+from meta_lightning.behaviors import get_behavior, loaders
 from meta_lightning.errors import ConfigError
 
 SOURCES = Path(__file__).resolve().parent.parent / "fixtures" / "sources"
@@ -44,7 +43,8 @@ def test_behaviors_read_their_dataset_option():
     assert len(get_behavior("emotion", dataset=str(SOURCES / "go_emotions.jsonl")).sources()) == 6
     ml = get_behavior("multilingual", dataset=str(SOURCES / "amazon_reviews_multi.csv"), languages=("de", "en"))
     assert {s.get("language") for s in ml.sources()} == {"de", "en"}
-    assert {s.label for s in get_behavior("language", dataset=str(SOURCES / "amazon_reviews_multi.csv")).sources()} == {"de", "en", "fr"}
+    language = get_behavior("language", dataset=str(SOURCES / "amazon_reviews_multi.csv"))
+    assert {s.label for s in language.sources()} == {"de", "en", "fr"}
     lies = get_behavior("lies", dataset=str(SOURCES / "ai_liar_facts.json"))
     assert len(lies.sources()) == 3
     assert get_behavior("sentiment", dataset=str(SOURCES / "sst2.csv")).recipe(0) != get_behavior("sentiment").recipe(0)

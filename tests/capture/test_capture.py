@@ -105,4 +105,5 @@ def test_metadata_names_model_layers_positions_dtype():
 
 
 def test_all_listed_architectures_are_covered():
-    assert {"llama", "mistral", "qwen2", "qwen3", "phi", "phi3", "gemma", "gemma2", "gpt2", "gpt_neox", "bert"} <= set(ARCHITECTURES)
+    listed = {"llama", "mistral", "qwen2", "qwen3", "phi", "phi3", "gemma", "gemma2", "gpt2", "gpt_neox", "bert"}
+    assert listed <= set(ARCHITECTURES)

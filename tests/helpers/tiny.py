@@ -5,9 +5,22 @@ import functools
 
 import torch
 from tokenizers import Tokenizer, models, pre_tokenizers
-from transformers import AutoModel, AutoModelForCausalLM, PreTrainedTokenizerFast
-from transformers import (BertConfig, Gemma2Config, GemmaConfig, GPT2Config, GPTNeoXConfig, LlamaConfig,
-                          MistralConfig, Phi3Config, PhiConfig, Qwen2Config, Qwen3Config)
+from transformers import (
+    AutoModel,
+    AutoModelForCausalLM,
+    BertConfig,
+    Gemma2Config,
+    GemmaConfig,
+    GPT2Config,
+    GPTNeoXConfig,
+    LlamaConfig,
+    MistralConfig,
+    Phi3Config,
+    PhiConfig,
+    PreTrainedTokenizerFast,
+    Qwen2Config,
+    Qwen3Config,
+)
 
 from meta_lightning.models.load import LoadedModel
 
@@ -59,7 +72,8 @@ def byte_tokenizer() -> PreTrainedTokenizerFast:
     from tokenizers import ByteLevelBPETokenizer
 
     bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator(["hello world"], vocab_size=300, special_tokens=["<pad>", "<s>", "</s>", "<|im_start|>", "<|im_end|>"])
+    specials = ["<pad>", "<s>", "</s>", "<|im_start|>", "<|im_end|>"]
+    bpe.train_from_iterator(["hello world"], vocab_size=300, special_tokens=specials)
     tok = PreTrainedTokenizerFast(tokenizer_object=bpe, pad_token="<pad>", bos_token="<s>", eos_token="</s>")
     tok.chat_template = CHAT_TEMPLATE
     return tok

@@ -15,10 +15,8 @@ def _version_dir(tmp_path, n=0):
 
 
 @pytest.fixture
-def fitted(tmp_path, capsys):
-    config = tiny_run_config(tmp_path)
-    main(["fit", "--config", str(config)])
-    return tmp_path, config, capsys.readouterr().out
+def fitted(tiny_fit):
+    return tiny_fit
 
 
 def test_fit_writes_checkpoint_config_events_and_a_summary_that_test_reproduces(fitted):
@@ -86,6 +84,18 @@ def test_predict_returns_p_yes_per_question(tmp_path, capsys):
     rows = [r for loader in predictions for batch in loader for r in batch]
     assert len(rows) == 2 * 6 * 3 and all(0.0 <= r["p_yes"] <= 1.0 for r in rows)
     assert {r["behavior"] for r in rows} == {"sentiment", "emotion", "lies"}
+
+
+def test_predict_command_writes_every_prediction_and_warns_without_a_checkpoint(tmp_path, capsys):
+    config = tiny_run_config(tmp_path)
+    main(["predict", "--config", str(config), "--trainer.logger.init_args.version", "predicted"])
+    captured = capsys.readouterr()
+    assert "warning: predict without --ckpt_path answers with the untrained meta-model" in captured.err
+    path = tmp_path / "runs" / "tiny" / "predicted" / "predictions.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert len(rows) == 2 * 6 + 2 * 6 + 12 and f"predict: {len(rows)} predictions written to {path}" in captured.out
+    assert {r["behavior"] for r in rows} == {"sentiment", "emotion", "lies"}
+    assert all(r["prediction"] == ("Yes" if r["p_yes"] >= 0.5 else "No") for r in rows)
 
 
 def test_ask_answers_a_new_conversation_like_predict_does(fitted, capsys):

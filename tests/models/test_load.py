@@ -4,8 +4,7 @@ import torch
 
 from meta_lightning.capture import ActivationCapturer
 from meta_lightning.errors import ConfigError
-from meta_lightning.models import ModelSpec, load_model
-from meta_lightning.models import aliases
+from meta_lightning.models import ModelSpec, aliases, load_model
 from tests.helpers.folders import hub_cache_entry, save_internlm2, save_tiny
 from tests.helpers.tiny import random_examples
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from meta_lightning.capture.capture import ActivationCapturer
-from meta_lightning.cli import main
+from meta_lightning.cli import main, run_cli
 from meta_lightning.sweep import expand, load_sweep
 from meta_lightning.sweep.report import write_report
 from meta_lightning.sweep.run import status
@@ -106,13 +106,29 @@ def test_dry_run_lists_cells_and_runs_nothing(tmp_path, capsys):
 
 
 def test_a_failing_cell_is_reported_and_the_others_run(tmp_path, capsys):
-    path = _sweep_file(tmp_path, ["sentiment"], grid={"model.lr": [0.01, "not-a-number"]}, baseline=False)
+    # -1 parses as a float, so only the run itself refuses it.
+    path = _sweep_file(tmp_path, ["sentiment"], grid={"model.lr": [0.01, -1]}, baseline=False)
     with pytest.raises(SystemExit):
         main(["sweep", "--config", str(path)])
     cells = tmp_path / "sweep" / "cells"
     assert (cells / "lr=0.01__seed0" / "summary.json").is_file()
-    assert json.loads((cells / "lr=not-a-number__seed0" / "failed.json").read_text())["returncode"] != 0
-    assert "failed: lr=not-a-number__seed0" in capsys.readouterr().err
+    assert json.loads((cells / "lr=-1__seed0" / "failed.json").read_text())["returncode"] != 0
+    assert "failed: lr=-1__seed0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("grid, needle", [
+    ({"model.lr": [0.01, "not-a-number"]}, "sweep.grid (cell lr=not-a-number__seed0): model.lr"),
+    ({"model.learning_rate": [0.01]}, "learning_rate"),
+])
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_a_grid_value_or_key_that_cannot_parse_stops_the_sweep_before_any_cell(tmp_path, capsys, grid, needle, dry_run):
+    path = _sweep_file(tmp_path, ["sentiment"], grid=grid, baseline=False)
+    with pytest.raises(SystemExit) as e:
+        main(["sweep", "--config", str(path)] + (["--dry-run"] if dry_run else []))
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: sweep.grid (cell ") and needle in err, err
+    assert not (tmp_path / "sweep").exists()
 
 
 def test_slurm_executor_runs_cells_through_submitit(tmp_path):
@@ -121,7 +137,7 @@ def test_slurm_executor_runs_cells_through_submitit(tmp_path):
     path = _sweep_file(tmp_path, ["sentiment"], baseline=False)
     settings, _ = load_sweep(path)
     cells = expand(settings)
-    jobs = run_slurm(settings, tmp_path / "sweep", cells, cluster="debug", wait=True)
+    jobs = run_slurm(settings, tmp_path / "sweep", cells, run_cli, cluster="debug", wait=True)
     assert len(jobs) == 1 and jobs[0].result() == "done"
     assert (tmp_path / "sweep" / "cells" / "sentiment__seed0" / "summary.json").is_file()
 
