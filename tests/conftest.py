@@ -8,11 +8,35 @@ import pytest  # noqa: E402
 
 from tests.helpers.tiny import ARCHITECTURES, tiny_loaded  # noqa: E402
 
+# End-to-end modules: the real CLI, a real model, a sweep or a notebook. `pytest -m "not slow"` skips them for a
+# quick inner loop; CI runs everything.
+SLOW_MODULES = {
+    "tests/test_main_run.py", "tests/test_notebooks.py", "tests/test_determinism.py", "tests/test_bad_input.py",
+    "tests/test_cli.py", "tests/sweep/test_sweep.py", "tests/meta/test_cli_runs.py", "tests/meta/test_resume.py",
+    "tests/meta/test_cuda.py", "tests/experiments/test_configs.py", "tests/models/test_default_model.py",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    root = config.rootpath
+    for item in items:
+        if item.path.relative_to(root).as_posix() in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Each test gets its own meta_lightning cache, except tests that ask for the real default model."""
     monkeypatch.setenv("META_LIGHTNING_CACHE", str(tmp_path_factory.mktemp("ml_cache")))
+
+
+@pytest.fixture
+def user_cache(monkeypatch):
+    """The real per-user cache that the set-up command filled (the converted default model), not the per-test one."""
+    from meta_lightning.paths import default_cache_dir
+
+    monkeypatch.delenv("META_LIGHTNING_CACHE", raising=False)
+    return default_cache_dir()
 
 
 @pytest.fixture(params=sorted(ARCHITECTURES))

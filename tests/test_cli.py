@@ -11,10 +11,15 @@ def run(*args, timeout=120):
 
 
 def test_help_lists_lightning_subcommands_and_our_verbs():
+    from meta_lightning.commands import VERBS
+
     out = run("--help")
     assert out.returncode == 0, out.stderr
-    for command in ("fit", "validate", "test", "predict", "download"):
-        assert command in out.stdout
+    assert "{fit,validate,test,predict}" in out.stdout  # LightningCLI's subcommands, exactly
+    text = " ".join(out.stdout.split())
+    for verb in VERBS:  # each of our verbs, with its usage, from the verb table
+        assert f"`{verb}" in text, verb
+    assert "Run `python -m meta_lightning COMMAND --help` for options." in text
 
 
 def test_download_error_is_one_line_with_exit_code_2(tmp_path):

@@ -1,18 +1,8 @@
 """The main command on the real default model, shrunk to a few steps: what CI runs end to end."""
 import json
 
-import pytest
-
 from meta_lightning.cli import main
-from meta_lightning.paths import default_cache_dir
-from tests.experiments.test_configs import EXPERIMENTS
-
-
-@pytest.fixture
-def user_cache(monkeypatch):
-    """The real per-user cache that the set-up command filled (the converted default model)."""
-    monkeypatch.delenv("META_LIGHTNING_CACHE", raising=False)
-    return default_cache_dir()
+from tests.helpers.runs import EXPERIMENTS
 
 
 def test_multilingual_yaml_runs_end_to_end_on_the_default_model(user_cache, tmp_path, capsys):

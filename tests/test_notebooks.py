@@ -6,13 +6,13 @@ import nbformat
 from nbclient import NotebookClient
 
 from meta_lightning.cli import main
-from tests.sweep.test_sweep import _sweep_file
+from tests.helpers.runs import tiny_sweep_file
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
 def test_ablation_notebook_executes_on_a_tiny_partial_sweep(tmp_path, monkeypatch):
-    main(["sweep", "--config", str(_sweep_file(tmp_path, ["sentiment", "emotion"]))])
+    main(["sweep", "--config", str(tiny_sweep_file(tmp_path, ["sentiment", "emotion"]))])
     (tmp_path / "sweep" / "cells" / "sentiment+emotion__seed0" / "summary.json").unlink()  # partial: one pending
     monkeypatch.setenv("META_LIGHTNING_SWEEP_DIR", str(tmp_path / "sweep"))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(NOTEBOOKS.parent), os.environ.get("PYTHONPATH", "")]))

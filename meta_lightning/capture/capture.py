@@ -6,7 +6,6 @@ without gradients and without a KV cache, on length-sorted batches. Captured vec
 """
 from __future__ import annotations
 
-import inspect
 import time
 from dataclasses import dataclass, field
 from typing import Optional, Sequence, Union
@@ -19,6 +18,7 @@ from meta_lightning.capture.encode import EncodedText
 from meta_lightning.capture.layers import LayerSpec, resolve_layers
 from meta_lightning.capture.positions import PositionSpec, parse_positions
 from meta_lightning.errors import ConfigError
+from meta_lightning.models.architecture import ModelParts
 from meta_lightning.models.dtypes import dtype_name
 from meta_lightning.models.load import LoadedModel
 
@@ -50,10 +50,6 @@ class CaptureStats:
         return 1 - self.tokens / self.padded_tokens if self.padded_tokens else 0.0
 
 
-def _hidden(output) -> torch.Tensor:
-    return output[0] if isinstance(output, (tuple, list)) else output
-
-
 class ActivationCapturer:
     """Captures activations of ``loaded`` for lists of encoded examples.
 
@@ -80,8 +76,6 @@ class ActivationCapturer:
             raise ConfigError("batch_size", "batch_size and max_tokens must be positive", "Use values of 1 or more")
         self.batch_size, self.max_tokens, self.padding_side, self.progress = batch_size, max_tokens, padding_side, progress
         self.stats = CaptureStats()
-        params = inspect.signature(loaded.model.forward).parameters
-        self._accepts = {name for name in ("position_ids", "use_cache") if name in params}
 
     def metadata(self) -> dict:
         return {
@@ -108,12 +102,14 @@ class ActivationCapturer:
         for layer in self.layers:
             if layer == 0:
                 def pre_hook(module, args, kwargs, layer=layer):
-                    keep(layer, args[0] if args else kwargs["hidden_states"])
+                    keep(layer, ModelParts.block_input(args, kwargs))
                 handles.append(self.parts.layers[0].register_forward_pre_hook(pre_hook, with_kwargs=True))
             else:
                 last = layer == n and self.parts.final_norm is not None
                 module = self.parts.final_norm if last else self.parts.layers[layer - 1]
-                handles.append(module.register_forward_hook(lambda m, a, out, layer=layer: keep(layer, _hidden(out))))
+                def post_hook(module, args, output, layer=layer):
+                    keep(layer, ModelParts.block_output(output))
+                handles.append(module.register_forward_hook(post_hook))
         return handles
 
     def _as_encoded(self, example) -> EncodedText:
@@ -138,9 +134,9 @@ class ActivationCapturer:
             wanted = [torch.as_tensor([p + off for p in wanted_all[i]], device=device)
                       for i, off in zip(batch, padded.offsets)]
             kwargs = {"input_ids": padded.input_ids.to(device), "attention_mask": padded.attention_mask.to(device)}
-            if "position_ids" in self._accepts:
+            if self.parts.accepts("position_ids"):
                 kwargs["position_ids"] = padded.position_ids.to(device)
-            if "use_cache" in self._accepts:
+            if self.parts.accepts("use_cache"):
                 kwargs["use_cache"] = False
             store: dict[int, list[torch.Tensor]] = {}
             handles = self._hooks(store, wanted)

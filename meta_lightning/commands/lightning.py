@@ -62,17 +62,26 @@ class MetaCLI(LightningCLI):
         parser.set_defaults({"checkpoint.save_last": "link", "checkpoint.save_top_k": 1})
         parser.link_arguments("data.eval_behaviors", "model.eval_behaviors")
 
+    def _parse_ckpt_path(self) -> None:
+        # LightningCLI reads the checkpoint's hyper-parameters here, before any hook: check the file first.
+        subcommand = self.config.get("subcommand")
+        ckpt_path = self.config[subcommand].get("ckpt_path") if subcommand else None
+        self.checkpoint = None
+        if ckpt_path and str(ckpt_path) not in ("last", "best", "hpc", "registry"):  # Lightning's own keywords
+            from meta_lightning.meta.checkpoint import read_checkpoint
+
+            self.checkpoint = read_checkpoint(ckpt_path)
+        super()._parse_ckpt_path()
+
     def _check_up_front(self) -> None:
         """Sources, splits, the meta-model's layer count and the checkpoint, before any model loads."""
         self.datamodule.check()
         self.model.check_before_loading()
-        ckpt_path = self.config[self.subcommand].get("ckpt_path")
-        if ckpt_path and str(ckpt_path) not in ("last", "best", "hpc", "registry"):  # Lightning's own keywords
-            from meta_lightning.meta.checkpoint import check_capture, read_checkpoint
+        if self.checkpoint is not None:
+            from meta_lightning.meta.checkpoint import check_capture
 
-            ckpt = read_checkpoint(ckpt_path)
-            check_capture(ckpt, self.datamodule.layers_from_config(), self.datamodule.positions())
-            self.model.init_seed = ckpt["meta_lightning"].get("init_seed", self.model.init_seed)
+            check_capture(self.checkpoint, self.datamodule.layers_from_config(), self.datamodule.positions())
+            self.model.init_seed = self.checkpoint["meta_lightning"].get("init_seed", self.model.init_seed)
 
     before_test = before_validate = _check_up_front
 

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from meta_lightning.errors import ConfigError
+from meta_lightning.models.architecture import ModelParts
 
 MODES = ("replace", "add")
 
@@ -57,10 +58,8 @@ def norm_matched_add(hidden: torch.Tensor, mask: torch.Tensor, vectors: torch.Te
 def add_at_layer(layer: nn.Module, mask: torch.Tensor, vectors: torch.Tensor, coefficient: float):
     """While active, the input of ``layer`` (decoder block k) gets :func:`norm_matched_add`."""
     def pre_hook(module, args, kwargs):
-        if args:
-            return (norm_matched_add(args[0], mask, vectors, coefficient),) + tuple(args[1:]), kwargs
-        kwargs = dict(kwargs, hidden_states=norm_matched_add(kwargs["hidden_states"], mask, vectors, coefficient))
-        return args, kwargs
+        hidden = ModelParts.block_input(args, kwargs)
+        return ModelParts.with_block_input(args, kwargs, norm_matched_add(hidden, mask, vectors, coefficient))
 
     handle = layer.register_forward_pre_hook(pre_hook, with_kwargs=True)
     try:

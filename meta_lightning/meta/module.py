@@ -1,7 +1,6 @@
 """The meta-model LightningModule: projected input-model activations in, Yes/No (or free-text) answers out."""
 from __future__ import annotations
 
-import inspect
 from dataclasses import asdict
 from typing import Callable, Optional, Sequence
 
@@ -199,9 +198,6 @@ class MetaModel(LightningModule):
         if hp.projector_lr == 0:
             self.projector.requires_grad_(False)
         self.check_layers(loaded.parts.num_layers)
-        accepts = inspect.signature(loaded.model.forward).parameters
-        self._keeps_logits = "logits_to_keep" in accepts or any(p.kind == p.VAR_KEYWORD for p in accepts.values())
-        self._cache_arg = "cache" if "cache" in accepts else "past_key_values"  # renamed in transformers 5
         self.model = apply_trainable(loaded.model, loaded.parts, hp.trainable, hp.lora_rank, hp.lora_alpha,
                                      hp.lora_dropout, hp.lora_targets)
         self.model.train()
@@ -237,7 +233,7 @@ class MetaModel(LightningModule):
         ids, mask = prompt.input_ids.to(device), prompt.placeholder_mask.to(device)
         kwargs = {"attention_mask": prompt.attention_mask.to(device), "position_ids": prompt.position_ids.to(device),
                   "use_cache": use_cache}
-        if self._keeps_logits and keep is not None:  # the lm_head runs on the kept positions only (-1: the answer's)
+        if self.parts.keeps_logits and keep is not None:  # the lm_head runs on the kept positions only (-1: the answer's)
             kwargs["logits_to_keep"] = prompt.targets.shape[1] if keep == -1 else keep
         if self.hparams.injection == "replace":
             embeds = replace_embeddings(self.parts.embeddings(ids), mask, vectors)
@@ -276,10 +272,11 @@ class MetaModel(LightningModule):
             p = yes_probability(logits, self.prompts.yes_id, self.prompts.no_id)
             return Readings(p, p, [])
         device = logits.device
-        return greedy_name_then_verdict(logits, getattr(out, self._cache_arg), self.model, prompt.attention_mask.to(device),
+        cache = getattr(out, self.parts.cache_argument)
+        return greedy_name_then_verdict(logits, cache, self.model, prompt.attention_mask.to(device),
                                         prompt.position_ids.to(device), self.prompts.yes_id, self.prompts.no_id,
                                         self.prompts.separator_ids[0], self.hparams.max_name_tokens,
-                                        self.prompts.tokenizer.decode, self._cache_arg)
+                                        self.prompts.tokenizer.decode, self.parts.cache_argument)
 
     # -- steps ---------------------------------------------------------------------------------------------
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:

@@ -12,10 +12,13 @@ MODES = ("lora", "attention", "full", "projector")
 
 
 def attention_modules(parts: ModelParts) -> list[nn.Module]:
-    """Each block's attention sub-module: the direct child whose name mentions attention (self_attn, attn, attention)."""
+    """Each block's attention sub-module: the direct child whose name mentions attention (self_attn, attn,
+    attention), not the norms named after it (post_attention_layernorm, ln_attn)."""
     found = []
     for block in parts.layers:
-        found += [m for name, m in block.named_children() if "attn" in name.lower() or "attention" in name.lower()]
+        found += [m for name, m in block.named_children()
+                  if ("attn" in name.lower() or "attention" in name.lower()) and "norm" not in name.lower()
+                  and not name.lower().startswith("ln")]
     return found
 
 

@@ -6,6 +6,7 @@ wrapper is handled by :func:`find_layout`, which unwraps and drops the leading c
 """
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Optional
 
@@ -54,12 +55,17 @@ _FINAL_NORM_NAMES = ("norm", "final_layernorm", "final_layer_norm", "ln_f", "fin
 
 @dataclass
 class ModelParts:
-    """The modules that capture and injection hook into, found on one live model."""
+    """The modules that capture and injection hook into, found on one live model, and the quirks of how its
+    blocks and its forward are called. Supporting a new family means this file: a table row, at most a quirk."""
 
     layers: nn.ModuleList
     embeddings: nn.Module
     final_norm: Optional[nn.Module]
     layout: Layout
+    forward_parameters: frozenset = frozenset()
+    """Keyword parameters of the model's ``forward``."""
+    forward_takes_kwargs: bool = False
+    """Whether ``forward`` also takes ``**kwargs`` (and passes them on)."""
 
     @property
     def num_layers(self) -> int:
@@ -68,6 +74,40 @@ class ModelParts:
     @property
     def hidden_size(self) -> int:
         return self.embeddings.weight.shape[-1]
+
+    # -- quirks of the forward call ------------------------------------------------------------------------
+    def accepts(self, name: str) -> bool:
+        """Whether ``forward`` takes the keyword ``name`` (``position_ids``, ``use_cache``; older families lack some)."""
+        return name in self.forward_parameters
+
+    @property
+    def keeps_logits(self) -> bool:
+        """Whether ``forward`` can compute the lm_head on the last k positions only (``logits_to_keep``)."""
+        return "logits_to_keep" in self.forward_parameters or self.forward_takes_kwargs
+
+    @property
+    def cache_argument(self) -> str:
+        """The name of the KV cache, as a keyword and as an output attribute (renamed in transformers 5)."""
+        return "cache" if "cache" in self.forward_parameters else "past_key_values"
+
+    # -- quirks of the blocks ------------------------------------------------------------------------------
+    @staticmethod
+    def block_input(args: tuple, kwargs: dict):
+        """The hidden states a block is called with: its first positional argument or ``hidden_states=``,
+        depending on the family and the transformers version."""
+        return args[0] if args else kwargs["hidden_states"]
+
+    @staticmethod
+    def with_block_input(args: tuple, kwargs: dict, hidden) -> tuple[tuple, dict]:
+        """``(args, kwargs)`` of a block call with its hidden states replaced by ``hidden``."""
+        if args:
+            return (hidden,) + tuple(args[1:]), kwargs
+        return args, dict(kwargs, hidden_states=hidden)
+
+    @staticmethod
+    def block_output(output):
+        """The hidden states a block returns: the tensor itself, or the first item of a tuple (older families)."""
+        return output[0] if isinstance(output, (tuple, list)) else output
 
 
 def num_hidden_layers(config) -> Optional[int]:
@@ -152,4 +192,7 @@ def find_layout(model: nn.Module, override: Optional[ArchitectureOverride] = Non
         if final_norm is None:
             raise ConfigError("model.architecture.final_norm", f"{source} names {layout.final_norm!r}, "
                               f"which a {type(model).__name__} does not have", "Set it to the right path, or null")
-    return ModelParts(layers=layers, embeddings=embeddings, final_norm=final_norm, layout=layout)
+    params = inspect.signature(model.forward).parameters
+    return ModelParts(layers=layers, embeddings=embeddings, final_norm=final_norm, layout=layout,
+                      forward_parameters=frozenset(params),
+                      forward_takes_kwargs=any(p.kind == p.VAR_KEYWORD for p in params.values()))

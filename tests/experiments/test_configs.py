@@ -1,12 +1,11 @@
 """Every YAML under experiments/ parses through the real CLI, so none can rot."""
-from pathlib import Path
 
 import pytest
 import yaml
 
 from meta_lightning.cli import main
+from tests.helpers.runs import EXPERIMENTS
 
-EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 ALL = sorted(p for p in EXPERIMENTS.rglob("*.yaml") if p.name != "base.yaml")
 SWEEPS = [p for p in ALL if "sweep" in (yaml.safe_load(p.read_text()) or {})]
 RUNNABLE = [p for p in ALL if p not in SWEEPS]

@@ -34,3 +34,22 @@ def tiny_run_config(tmp_path: Path, **overrides) -> Path:
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
+
+
+EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
+"""The experiment YAMLs users run."""
+
+SIZES = {"train": 4, "val": 2, "test": 2}
+"""Conversations per split in a tiny sweep's cells."""
+
+
+def tiny_sweep_file(tmp_path: Path, behaviors: list, **sweep) -> Path:
+    """A sweep over subsets of ``behaviors`` on the tiny run config, run in this process; ``sweep`` overrides keys."""
+    base = tiny_run_config(tmp_path, **{"trainer.max_steps": 2, "trainer.val_check_interval": 2,
+                                        "data.train_size": SIZES["train"], "data.val_size": SIZES["val"],
+                                        "data.test_size": SIZES["test"], "data.eval_test_size": SIZES["test"]})
+    spec = {"configs": [base.name], "grid": {"data.behaviors": {"subsets": behaviors}}, "seeds": [0],
+            "directory": str(tmp_path / "sweep"), "isolate": False, **sweep}
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump({"sweep": spec}))
+    return path

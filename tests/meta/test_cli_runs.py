@@ -66,13 +66,26 @@ def test_configs_compose_and_print_config_shows_the_full_run(tmp_path, capsys):
     assert printed["model"]["injection"] == "add" and printed["model"]["trainable"] == "lora"
 
 
-@pytest.mark.parametrize("overrides", [{"model.injection": "add", "model.trainable": "attention"},
-                                       {"model.trainable": "projector", "model.projector": "mlp"},
-                                       {"model.trainable": "full", "data.sampling": "proportional"}])
-def test_other_modes_train_end_to_end(tmp_path, overrides):
+@pytest.mark.parametrize("overrides, trained, only", [
+    ({"model.injection": "add", "model.trainable": "attention"}, ("self_attn",), True),
+    ({"model.trainable": "projector", "model.projector": "mlp"}, (), True),
+    ({"model.trainable": "full", "data.sampling": "proportional"}, ("self_attn", "mlp", "layernorm"), False),
+])
+def test_other_modes_train_what_they_say_end_to_end(tmp_path, overrides, trained, only):
     config = tiny_run_config(tmp_path, **{"trainer.max_steps": 2, "trainer.val_check_interval": 2, **overrides})
     main(["fit", "--config", str(config)])
-    assert (_version_dir(tmp_path) / "summary.json").is_file()
+    summary = json.loads((_version_dir(tmp_path) / "summary.json").read_text())
+    assert set(summary["datasets"]) == {"sentiment", "emotion", "lies"}
+    assert all(d["questions"] > 0 and 0.0 <= d["accuracy"] <= 1.0 for d in summary["datasets"].values())
+    # The checkpoint holds exactly what the mode trains: the projector, plus these parts of the meta-model.
+    keys = torch.load(_version_dir(tmp_path) / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"].keys()
+    model_keys = [k for k in keys if not k.startswith("projector.")]
+    assert any(k.startswith("projector.") for k in keys)
+    assert bool(model_keys) == bool(trained)
+    if only:
+        assert all(any(part in k for part in trained) for k in model_keys)
+    for part in trained:
+        assert any(part in k for k in model_keys), part
 
 
 def test_predict_returns_p_yes_per_question(tmp_path, capsys):

@@ -8,14 +8,6 @@ from meta_lightning.capture import ActivationCapturer, encode_chat
 from meta_lightning.models import ALIASES, load_model
 from meta_lightning.models.aliases import packaged_path
 from meta_lightning.models.gguf import convert_gguf, is_converted
-from meta_lightning.paths import default_cache_dir
-
-
-@pytest.fixture
-def user_cache(monkeypatch):
-    """The real per-user cache that the set-up command filled, not the per-test one."""
-    monkeypatch.delenv("META_LIGHTNING_CACHE", raising=False)
-    return default_cache_dir()
 
 
 def test_default_model_loads_from_the_prepared_cache_and_captures_exactly(user_cache):

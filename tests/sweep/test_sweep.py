@@ -16,21 +16,9 @@ from meta_lightning.cli import main, run_cli
 from meta_lightning.sweep import expand, load_sweep
 from meta_lightning.sweep.report import write_report
 from meta_lightning.sweep.run import status
-from tests.helpers.runs import tiny_run_config
+from tests.helpers.runs import SIZES, tiny_sweep_file
 
 FOUR = ["sentiment", "emotion", "language", "multilingual"]
-SIZES = {"train": 4, "val": 2, "test": 2}
-
-
-def _sweep_file(tmp_path: Path, behaviors: list, **sweep) -> Path:
-    base = tiny_run_config(tmp_path, **{"trainer.max_steps": 2, "trainer.val_check_interval": 2,
-                                        "data.train_size": SIZES["train"], "data.val_size": SIZES["val"],
-                                        "data.test_size": SIZES["test"], "data.eval_test_size": SIZES["test"]})
-    spec = {"configs": [base.name], "grid": {"data.behaviors": {"subsets": behaviors}}, "seeds": [0],
-            "directory": str(tmp_path / "sweep"), "isolate": False, **sweep}
-    path = tmp_path / "sweep.yaml"
-    path.write_text(yaml.safe_dump({"sweep": spec}))
-    return path
 
 
 @pytest.fixture
@@ -51,7 +39,7 @@ def count_captures(monkeypatch):
 
 
 def test_fifteen_cell_grid_reads_each_dataset_once_and_reports(tmp_path, count_captures, capsys):
-    path = _sweep_file(tmp_path, FOUR)
+    path = tiny_sweep_file(tmp_path, FOUR)
     main(["sweep", "--config", str(path)])
     settings, _ = load_sweep(path)
     cells = expand(settings)
@@ -76,7 +64,7 @@ def test_fifteen_cell_grid_reads_each_dataset_once_and_reports(tmp_path, count_c
 
 
 def test_killed_sweep_resumes_without_rerunning_finished_cells(tmp_path):
-    path = _sweep_file(tmp_path, ["sentiment", "emotion", "language"])
+    path = tiny_sweep_file(tmp_path, ["sentiment", "emotion", "language"])
     cells_dir = tmp_path / "sweep" / "cells"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     proc = subprocess.Popen([sys.executable, "-m", "meta_lightning", "sweep", "--config", str(path)], env=env,
@@ -98,7 +86,7 @@ def test_killed_sweep_resumes_without_rerunning_finished_cells(tmp_path):
 
 
 def test_dry_run_lists_cells_and_runs_nothing(tmp_path, capsys):
-    path = _sweep_file(tmp_path, ["sentiment", "emotion"])
+    path = tiny_sweep_file(tmp_path, ["sentiment", "emotion"])
     main(["sweep", "--config", str(path), "--dry-run"])
     out = capsys.readouterr().out
     assert "sentiment+emotion__seed0" in out and "untrained__seed0" in out and "4 cells, 0 done, 4 to run" in out
@@ -107,7 +95,7 @@ def test_dry_run_lists_cells_and_runs_nothing(tmp_path, capsys):
 
 def test_a_failing_cell_is_reported_and_the_others_run(tmp_path, capsys):
     # -1 parses as a float, so only the run itself refuses it.
-    path = _sweep_file(tmp_path, ["sentiment"], grid={"model.lr": [0.01, -1]}, baseline=False)
+    path = tiny_sweep_file(tmp_path, ["sentiment"], grid={"model.lr": [0.01, -1]}, baseline=False)
     with pytest.raises(SystemExit):
         main(["sweep", "--config", str(path)])
     cells = tmp_path / "sweep" / "cells"
@@ -122,7 +110,7 @@ def test_a_failing_cell_is_reported_and_the_others_run(tmp_path, capsys):
 ])
 @pytest.mark.parametrize("dry_run", [True, False])
 def test_a_grid_value_or_key_that_cannot_parse_stops_the_sweep_before_any_cell(tmp_path, capsys, grid, needle, dry_run):
-    path = _sweep_file(tmp_path, ["sentiment"], grid=grid, baseline=False)
+    path = tiny_sweep_file(tmp_path, ["sentiment"], grid=grid, baseline=False)
     with pytest.raises(SystemExit) as e:
         main(["sweep", "--config", str(path)] + (["--dry-run"] if dry_run else []))
     assert e.value.code == 2
@@ -134,7 +122,7 @@ def test_a_grid_value_or_key_that_cannot_parse_stops_the_sweep_before_any_cell(t
 def test_slurm_executor_runs_cells_through_submitit(tmp_path):
     from meta_lightning.sweep.slurm import run_slurm
 
-    path = _sweep_file(tmp_path, ["sentiment"], baseline=False)
+    path = tiny_sweep_file(tmp_path, ["sentiment"], baseline=False)
     settings, _ = load_sweep(path)
     cells = expand(settings)
     jobs = run_slurm(settings, tmp_path / "sweep", cells, run_cli, cluster="debug", wait=True)
@@ -146,7 +134,7 @@ def test_a_cell_killed_during_its_baselines_or_with_an_unreadable_summary_is_not
     from meta_lightning.summary import PENDING
     from meta_lightning.sweep.run import cell_dir
 
-    path = _sweep_file(tmp_path, ["sentiment"], baseline=False)
+    path = tiny_sweep_file(tmp_path, ["sentiment"], baseline=False)
     settings, _ = load_sweep(path)
     cell = expand(settings)[0]
     d = cell_dir(tmp_path / "sweep", cell)
