@@ -19,7 +19,6 @@ from meta_lightning.meta.inject import MODES, add_at_layer, add_placeholder_rows
 from meta_lightning.meta.optim import SCHEDULES, lr_factor, param_groups
 from meta_lightning.meta.projector import KINDS, Projector, layer_indices
 from meta_lightning.meta.prompt import DEFAULT_PLACEHOLDER, DEFAULT_TEMPLATE, PromptBatch, PromptBuilder
-from meta_lightning.meta.reporting import EpochReporter
 from meta_lightning.meta.trainable import apply_trainable
 from meta_lightning.models import ModelSpec
 from meta_lightning.models.architecture import find_layout
@@ -116,14 +115,13 @@ class MetaModel(LightningModule):
         self.projector = None
         self.metrics = DatasetMetrics()
         self.direct_metrics = DatasetMetrics()  # P(Yes) read without naming, beside the main reading
-        self.reporter = EpochReporter(self)
         self.report_as: Optional[str] = None  # a baseline's name: its test results go to summary["baselines"]
         self.summary_path = None  # where a baseline files its results (the trained run's summary.json)
+        self._reporter = None  # made by configure_callbacks
         self.pending_baselines: list[str] = []  # run after the test (the CLI sets them): the summary waits for them
         self.source: Optional[ActivationSource] = None  # the activations read (set by build_for)
         self.meta_fingerprint: Optional[str] = None
         self.init_seed = torch.initial_seed()  # the run's seed (seed_everything runs before the model is made)
-        self.loss_history: list[tuple[int, float]] = []  # (step, training loss), for the learning-curve figure
 
     # -- building ------------------------------------------------------------------------------------------
     def configure_model(self) -> None:
@@ -290,7 +288,6 @@ class MetaModel(LightningModule):
         prefix = f"baselines/{self.report_as}/" if self.report_as else ""
         self.log(f"{prefix}train/loss", loss, prog_bar=True, batch_size=bs)
         self.log(f"{prefix}train/acc", acc, batch_size=bs)
-        self.loss_history.append((self.global_step, float(loss.detach())))
         return loss
 
     def _eval_step(self, stage: str, batch: dict, dataloader_idx: int) -> None:
@@ -315,14 +312,17 @@ class MetaModel(LightningModule):
         return [{"behavior": b, "question": q, "truth": a, "p_yes": pi, "prediction": "Yes" if pi >= 0.5 else "No",
                  "named": n} for b, q, a, pi, n in zip(batch["behavior"], batch["question"], batch["answer"], p, named)]
 
-    def on_validation_epoch_end(self) -> None:
-        self.reporter.epoch_end("val")
+    def configure_callbacks(self):
+        """Reporting (metrics, TensorBoard, summary) is a callback, so any trainer that runs this model reports.
+        The same one each time: Lightning asks again for every fit and test, and the test after a fit draws the
+        learning curve the fit recorded."""
+        from meta_lightning.meta.reporting import RunReporter
 
-    def on_test_epoch_end(self) -> None:
-        self.reporter.epoch_end("test")
-
-    def on_train_start(self) -> None:
-        self.reporter.log_hparams()
+        if self._reporter is None:
+            self._reporter = RunReporter()
+        if any(c is self._reporter for c in self.trainer.callbacks):
+            return []  # already attached (the test after a fit)
+        return [self._reporter]
 
     # -- optimisation --------------------------------------------------------------------------------------
     def configure_optimizers(self):

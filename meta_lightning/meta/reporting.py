@@ -1,18 +1,16 @@
-"""What a run reports: per-dataset metrics, hp/ metrics for TensorBoard's HParams tab, samples, the lie
-confusion figure, and the end-of-run summary (printed table and summary.json)."""
+"""What a run reports, as a Lightning callback: per-dataset metrics, hp/ metrics for TensorBoard's HParams tab,
+samples, the lie confusion figure, the learning curve, and the end-of-run summary (printed table and
+summary.json)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import torch
+from lightning.pytorch.callbacks import Callback
 
 from meta_lightning.meta.evaluation import wilson_interval
 from meta_lightning.paths import atomic_write_json
 from meta_lightning.summary import PENDING, add_baseline
-
-if TYPE_CHECKING:
-    from meta_lightning.meta.module import MetaModel
 
 
 def _tensorboard(module):
@@ -28,16 +26,48 @@ def run_dir(trainer) -> Path:
     return Path(trainer.log_dir or trainer.default_root_dir)
 
 
-class EpochReporter:
-    def __init__(self, module: "MetaModel"):
-        self._module = [module]  # a list, so the module is not registered as its own child
+class RunReporter(Callback):
+    """Everything a run reports, as a Lightning callback (the meta-model only computes its metrics).
+
+    Per-dataset metrics and ``hp/`` metrics for TensorBoard's HParams tab, samples, the lie confusion figure, the
+    learning curve, and at test the summary table and ``summary.json``. A baseline's test (``report_as`` set on
+    the module) files its results beside the trained model's instead. The loss and validation histories are
+    saved in checkpoints, so a resumed run draws its whole learning curve.
+    """
+
+    def __init__(self):
         self.last_validation: dict[str, float] = {}
         self.validation_history: dict[str, list[tuple[int, float]]] = {}
         """Validation accuracy per dataset and step, for the learning-curve figure."""
+        self.loss_history: list[tuple[int, float]] = []
+        """(step, training loss), for the learning-curve figure."""
 
-    @property
-    def module(self) -> "MetaModel":
-        return self._module[0]
+    # -- Lightning hooks -----------------------------------------------------------------------------------
+    def on_train_start(self, trainer, module) -> None:
+        self.module = module
+        self.log_hparams()
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
+        loss = outputs["loss"] if isinstance(outputs, dict) else outputs
+        if loss is not None and module.report_as is None:
+            self.loss_history.append((module.global_step, float(loss.detach())))
+
+    def on_validation_epoch_end(self, trainer, module) -> None:
+        self.module = module
+        self.epoch_end("val")
+
+    def on_test_epoch_end(self, trainer, module) -> None:
+        self.module = module
+        self.epoch_end("test")
+
+    def state_dict(self) -> dict:
+        return {"loss_history": [list(x) for x in self.loss_history], "last_validation": dict(self.last_validation),
+                "validation_history": {k: [list(x) for x in v] for k, v in self.validation_history.items()}}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.loss_history = [tuple(x) for x in state.get("loss_history", [])]
+        self.last_validation = dict(state.get("last_validation", {}))
+        self.validation_history = {k: [tuple(x) for x in v] for k, v in state.get("validation_history", {}).items()}
 
     def hparams_table(self) -> dict:
         m, dm = self.module, self.module.trainer.datamodule
@@ -126,9 +156,9 @@ class EpochReporter:
         from meta_lightning.meta.figures import learning_curve_figure
 
         m = self.module
-        if not m.loss_history and not self.validation_history:
+        if not self.loss_history and not self.validation_history:
             return
-        fig = learning_curve_figure(m.loss_history, self.validation_history, f"{m.spec.name}: learning curve")
+        fig = learning_curve_figure(self.loss_history, self.validation_history, f"{m.spec.name}: learning curve")
         fig.savefig(out_dir / "learning_curve.png", dpi=110)
         tb = _tensorboard(m)
         if tb is not None:

@@ -38,3 +38,8 @@ def test_killed_fit_resumes_from_last_checkpoint_to_the_same_result(tmp_path):
     assert sorted(b) == [s for s in sorted(a) if s >= 3]
     for step, value in b.items():
         assert value == pytest.approx(a[step], rel=1e-5, abs=1e-6)
+    # The reporter's histories travel in the checkpoint: the resumed run's learning curve starts at step 1.
+    ckpt = torch.load(runs / "version_2" / "checkpoints" / "last.ckpt", weights_only=True)
+    history = next(v for k, v in ckpt["callbacks"].items() if "RunReporter" in k)["loss_history"]
+    assert [step for step, _ in history] == list(range(1, ckpt["global_step"] + 1)) and ckpt["global_step"] > 3
+    assert (runs / "version_2" / "learning_curve.png").stat().st_size > 0
