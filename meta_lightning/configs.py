@@ -6,6 +6,7 @@ sections, so ``experiments/multilingual.yaml`` says ``extends: base.yaml`` and w
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -54,3 +55,13 @@ def expand_extends(argv: list[str]) -> list[str]:
             out.append(arg)
         i += 1
     return out
+
+
+def parser_error(error: Exception, default_field: str) -> tuple[str, str]:
+    """(field, reason) of a jsonargparse error, whose first line is ``Parser key "a.b":`` and the rest the reason."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    match = re.match(r'Parser key "([^"]+)":?\s*(.*)', lines[0]) if lines else None
+    if match is None:
+        return default_field, " ".join(lines)[:300] or type(error).__name__
+    reason = " ".join([match.group(2)] + lines[1:]).strip()
+    return match.group(1), reason[:300] or "invalid value"

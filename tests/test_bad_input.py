@@ -181,3 +181,20 @@ def test_bad_sweep_seeds_give_the_reason(tmp_path, capsys, seeds, needle):
     path.write_text(yaml.safe_dump({"sweep": {"configs": [str(tiny_run_config(tmp_path))], "seeds": seeds}}))
     err = _error(capsys, ["sweep", "--config", str(path), "--dry-run"])
     assert err.startswith("error: " + needle), err
+
+
+@pytest.mark.parametrize("override, line", [
+    (["--model.injection", "bogus"], "model.injection: Expected a typing.Literal['replace', 'add']. Got value: bogus"),
+    (["--data.k", "abc"], "data.k: Expected a <class 'int'>. Got value: abc"),
+    (["--data.sampling", "random"], "data.sampling: Expected a typing.Literal['uniform', 'proportional']"),
+])
+def test_values_of_the_wrong_type_or_choice_are_one_line_naming_the_field(tmp_path, capsys, override, line):
+    out = capsys.readouterr
+    config = tiny_run_config(tmp_path)
+    out()
+    with pytest.raises(SystemExit) as e:
+        main(["fit", "--config", str(config), *override])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [err[-1]] and err[-1].startswith("error: " + line), err  # one line, no usage block
+    assert err[-1].endswith("See `python -m meta_lightning fit --help`")

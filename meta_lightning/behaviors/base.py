@@ -8,12 +8,14 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import dataclass, field
-from typing import ClassVar, Optional, Sequence
+from typing import ClassVar, Literal, Optional, Sequence, get_args
 
 from meta_lightning.errors import ConfigError
 
-SPLITS = ("train", "val", "test")
-EVAL_SPLITS = SPLITS + ("all",)
+Split = Literal["train", "val", "test"]
+EvalSplit = Literal["train", "val", "test", "all"]
+SPLITS = get_args(Split)
+EVAL_SPLITS = get_args(EvalSplit)
 """``all`` is every source: valid only for behaviours never trained on (the held-out lie set)."""
 
 

@@ -6,7 +6,7 @@ import sys
 import torch
 from jsonargparse import lazy_instance
 from lightning.pytorch.callbacks import ModelCheckpoint
-from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.loggers import TensorBoardLogger
 
 from meta_lightning.data import MetaDataModule
@@ -31,6 +31,19 @@ def _no_epoch_total(trainer) -> None:
         bar._get_train_description = lambda current_epoch: f"Epoch {current_epoch}"
 
 
+class OneLineParser(LightningArgumentParser):
+    """jsonargparse's errors as one line that names the field (its usage block is what --help is for)."""
+
+    def error(self, message: str, ex=None):
+        from meta_lightning.configs import parser_error
+
+        field, reason = parser_error(ex or Exception(message), "")
+        line = f"{field}: {reason}" if field else reason
+        prog = self.prog.replace(" [options]", "")  # jsonargparse's prog of a subcommand
+        print(f"error: {line.rstrip('.')}. See `{prog} --help`", file=sys.stderr)
+        sys.exit(2)
+
+
 class MetaCLI(LightningCLI):
     """After ``fit``, the run is tested (held-out lies included) and its summary printed and saved."""
 
@@ -43,7 +56,8 @@ class MetaCLI(LightningCLI):
         args = expand_extends(list(sys.argv[1:] if args is None else args))
         super().__init__(MetaModel, MetaDataModule, trainer_defaults=trainer_defaults(), args=args, run=run,
                          seed_everything_default=0, save_config_kwargs={"overwrite": True},
-                         parser_kwargs={"prog": "python -m meta_lightning", "epilog": EPILOG})
+                         parser_kwargs={"prog": "python -m meta_lightning", "epilog": EPILOG},
+                         parser_class=OneLineParser)
 
     def parse_arguments(self, parser, args) -> None:
         # ``args`` is always given (sys.argv expanded for ``extends:``), so skip LightningCLI's warning about it.

@@ -31,7 +31,7 @@ def check_cells(settings, cells) -> None:
     from meta_lightning.commands.lightning import MetaCLI
     from meta_lightning.configs import expand_extends
     from meta_lightning.errors import ConfigError
-    from meta_lightning.sweep.grid import nest, parser_error
+    from meta_lightning.sweep.grid import nest
 
     class ParseOnly(MetaCLI):
         def instantiate_classes(self) -> None:
@@ -59,9 +59,9 @@ def check_cells(settings, cells) -> None:
                     parser.parse_args(expand_extends(base + ["--config", str(path)]))
             except SystemExit:
                 lines = [line for line in err.getvalue().splitlines() if line.strip()]
-                message = next((line for line in lines if "error:" in line), lines[-1] if lines else "invalid config")
-                field, reason = parser_error(Exception(message.split("error:", 1)[-1].strip()), "sweep.grid")
-                raise ConfigError(f"sweep.grid (cell {cell.name})", f"{field}: {reason}",
+                message = next((line for line in lines[::-1] if line.startswith("error:")), lines[-1] if lines else "")
+                reason = message.removeprefix("error:").strip().split(". See `", 1)[0] or "the config does not parse"
+                raise ConfigError(f"sweep.grid (cell {cell.name})", reason,
                                   "Fix that grid value or key; no cell has run") from None
 
 

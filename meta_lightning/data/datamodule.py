@@ -4,14 +4,14 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from dataclasses import asdict
-from typing import Optional, Sequence
+from typing import Literal, Optional, Sequence, get_args
 
 import torch
 from lightning.pytorch import LightningDataModule
 from torch.utils.data import ConcatDataset, DataLoader
 
 from meta_lightning.behaviors import REGISTRY, TRAINING_BEHAVIORS, get_behavior
-from meta_lightning.behaviors.base import EVAL_SPLITS
+from meta_lightning.behaviors.base import EVAL_SPLITS, EvalSplit
 from meta_lightning.cache import ActivationCache
 from meta_lightning.capture import ActivationCapturer, parse_positions, resolve_layers
 from meta_lightning.capture.capture import CaptureStats
@@ -25,8 +25,9 @@ from meta_lightning.models.load import LoadedModel, config_layer_count, load_mod
 from meta_lightning.paths import resolve_cache_dir
 from meta_lightning.seeding import derive_seed
 
-SAMPLING = ("uniform", "proportional")
-DEVICES = ("auto", "cpu", "cuda")
+Sampling = Literal["uniform", "proportional"]
+Device = Literal["auto", "cpu", "cuda"]
+SAMPLING, DEVICES = get_args(Sampling), get_args(Device)
 
 
 @contextmanager
@@ -75,12 +76,12 @@ class MetaDataModule(LightningDataModule):
     def __init__(self, input_model: ModelSpec = ModelSpec(), behaviors: Sequence[str] = ("multilingual",),
                  eval_behaviors: Sequence[str] = ("lies",), behavior_options: Optional[dict[str, dict]] = None,
                  k: int = 3, capture: CaptureSettings = CaptureSettings(), train_size: int = 256, val_size: int = 32,
-                 test_size: int = 64, eval_test_split: str = "all", eval_test_size: Optional[int] = None,
+                 test_size: int = 64, eval_test_split: EvalSplit = "all", eval_test_size: Optional[int] = None,
                  eval_questions_per_conversation: int = 1, questions_per_conversation: int = 2,
-                 sampling: str = "uniform", batch_size: int = 16, eval_batch_size: Optional[int] = None,
+                 sampling: Sampling = "uniform", batch_size: int = 16, eval_batch_size: Optional[int] = None,
                  num_workers: int = 0, seed: int = 0, sampling_seed: Optional[int] = None,
                  cache_dir: Optional[str] = None, use_cache: bool = True,
-                 device: str = "auto"):
+                 device: Device = "auto"):
         super().__init__()
         behaviors, eval_behaviors = list(behaviors), list(eval_behaviors)
         if not behaviors:

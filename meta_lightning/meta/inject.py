@@ -7,6 +7,7 @@ h + c * ||h|| * v / ||v||, so the injected vector has the residual's own scale a
 from __future__ import annotations
 
 from contextlib import contextmanager
+from typing import Literal, get_args
 
 import torch
 from torch import nn
@@ -14,7 +15,8 @@ from torch import nn
 from meta_lightning.errors import ConfigError
 from meta_lightning.models.architecture import ModelParts
 
-MODES = ("replace", "add")
+Injection = Literal["replace", "add"]
+MODES = get_args(Injection)
 
 
 def add_placeholder_rows(model: nn.Module, vocab_size: int) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Callable, Optional, Sequence
+from typing import Callable, Literal, Optional, Sequence, get_args
 
 import torch
 import torch.nn.functional as F
@@ -15,19 +15,20 @@ from meta_lightning.meta.answers import Readings, greedy_name_then_verdict, yes_
 from meta_lightning.meta.checkpoint import FORMAT as CHECKPOINT_FORMAT
 from meta_lightning.meta.checkpoint import check_capture, check_models
 from meta_lightning.meta.evaluation import DatasetMetrics
-from meta_lightning.meta.inject import MODES, add_at_layer, add_placeholder_rows, replace_embeddings
-from meta_lightning.meta.optim import SCHEDULES, lr_factor, param_groups
-from meta_lightning.meta.projector import KINDS, Projector, layer_indices
+from meta_lightning.meta.inject import MODES, Injection, add_at_layer, add_placeholder_rows, replace_embeddings
+from meta_lightning.meta.optim import SCHEDULES, Schedule, lr_factor, param_groups
+from meta_lightning.meta.projector import KINDS, Projector, ProjectorKind, layer_indices
 from meta_lightning.meta.prompt import DEFAULT_PLACEHOLDER, DEFAULT_TEMPLATE, PromptBatch, PromptBuilder
-from meta_lightning.meta.trainable import apply_trainable
+from meta_lightning.meta.trainable import Trainable, apply_trainable
 from meta_lightning.models import ModelSpec
 from meta_lightning.models.architecture import find_layout
 from meta_lightning.models.load import config_layer_count, load_model
 from meta_lightning.seeding import derive_seed
 
-ANSWER_FORMATS = ("yes_no", "name_then_answer")
-PROJECTOR_INITS = ("random", "closed_form")
-VECTORS = ("real", "shuffled", "zero")
+AnswerFormat = Literal["yes_no", "name_then_answer"]
+ProjectorInit = Literal["random", "closed_form"]
+Vectors = Literal["real", "shuffled", "zero"]
+ANSWER_FORMATS, PROJECTOR_INITS, VECTORS = get_args(AnswerFormat), get_args(ProjectorInit), get_args(Vectors)
 
 
 class MetaModel(LightningModule):
@@ -73,18 +74,18 @@ class MetaModel(LightningModule):
         eval_behaviors: Datasets reported as out of distribution (their accuracy is hp/<name>_acc, never tuned on).
     """
 
-    def __init__(self, meta_model: ModelSpec = ModelSpec(), injection: str = "replace", inject_layer: int = 1,
-                 coefficient: float = 1.0, projector: str = "auto", normalize: bool = False, standardize: bool = False,
-                 trainable: str = "lora",
+    def __init__(self, meta_model: ModelSpec = ModelSpec(), injection: Injection = "replace", inject_layer: int = 1,
+                 coefficient: float = 1.0, projector: ProjectorKind = "auto", normalize: bool = False, standardize: bool = False,
+                 trainable: Trainable = "lora",
                  lora_rank: int = 8, lora_alpha: float = 16.0, lora_dropout: float = 0.0,
                  lora_targets: Optional[Sequence[str]] = None, placeholder: str = DEFAULT_PLACEHOLDER,
                  template: str = DEFAULT_TEMPLATE, system_prompt: Optional[str] = "", lr: float = 1e-3,
                  projector_lr: Optional[float] = None,
-                 weight_decay: float = 0.0, warmup_steps: int = 10, schedule: str = "cosine",
-                 answer_format: str = "yes_no", separator: str = "\n", max_name_tokens: int = 6,
-                 chat_template: bool = True, projector_init: str = "random", ridge: float = 0.01, vectors: str = "real",
-                 vector_noise: float = 0.0,
-                 samples_to_log: int = 8, eval_behaviors: Sequence[str] = ("lies",)):
+                 weight_decay: float = 0.0, warmup_steps: int = 10, schedule: Schedule = "cosine",
+                 answer_format: AnswerFormat = "yes_no", separator: str = "\n", max_name_tokens: int = 6,
+                 chat_template: bool = True, projector_init: ProjectorInit = "random", ridge: float = 0.01,
+                 vectors: Vectors = "real", vector_noise: float = 0.0, samples_to_log: int = 8,
+                 eval_behaviors: Sequence[str] = ("lies",)):
         super().__init__()
         for field, value, allowed in (("model.injection", injection, MODES), ("model.projector", projector, KINDS),
                                       ("model.schedule", schedule, SCHEDULES),

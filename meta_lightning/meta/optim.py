@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional
+from typing import Callable, Literal, Optional, get_args
 
 from torch import nn
 
-SCHEDULES = ("cosine", "linear", "constant")
+Schedule = Literal["cosine", "linear", "constant"]
+SCHEDULES = get_args(Schedule)
 
 
 def param_groups(model: nn.Module, projector: nn.Module, lr: float, projector_lr: Optional[float]) -> list[dict]:

@@ -1,12 +1,15 @@
 """Maps input-model activation vectors into the meta-model's hidden space."""
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import torch
 from torch import nn
 
 from meta_lightning.errors import ConfigError
 
-KINDS = ("auto", "identity", "linear", "mlp")
+ProjectorKind = Literal["auto", "identity", "linear", "mlp"]
+KINDS = get_args(ProjectorKind)
 
 
 class Projector(nn.Module):

@@ -1,14 +1,15 @@
 """What of the meta-model trains: LoRA adapters, attention weights, everything, or nothing (projector only)."""
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Literal, Optional, Sequence, get_args
 
 from torch import nn
 
 from meta_lightning.errors import ConfigError
 from meta_lightning.models.architecture import ModelParts
 
-MODES = ("lora", "attention", "full", "projector")
+Trainable = Literal["lora", "attention", "full", "projector"]
+MODES = get_args(Trainable)
 
 
 def attention_modules(parts: ModelParts) -> list[nn.Module]:

@@ -153,21 +153,11 @@ def nest(overrides: dict[str, Any]) -> dict:
     return out
 
 
-def parser_error(error: Exception, default_field: str) -> tuple[str, str]:
-    """(field, reason) of a jsonargparse error, whose first line is ``Parser key "a.b":`` and the rest the reason."""
-    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
-    match = re.match(r'Parser key "([^"]+)":?\s*(.*)', lines[0]) if lines else None
-    if match is None:
-        return default_field, " ".join(lines)[:300] or type(error).__name__
-    reason = " ".join([match.group(2)] + lines[1:]).strip()
-    return match.group(1), reason[:300] or "invalid value"
-
-
 def load_sweep(path: str | Path) -> tuple[SweepSettings, Path]:
     """Read a sweep YAML (its ``sweep:`` section); config paths become absolute."""
     from jsonargparse import ArgumentParser
 
-    from meta_lightning.configs import read_yaml
+    from meta_lightning.configs import parser_error, read_yaml
 
     path = Path(path)
     data = read_yaml(path)
