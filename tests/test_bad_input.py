@@ -88,7 +88,7 @@ def _facts_file(tmp_path, kind: str) -> str:
     (["--data.test_size", "-1"], "data.test_size: must be at least 0, got -1"),
     (["--data.k", "-1"], "data.k: must be at least 1, got -1"),
     (["--model.lr", "-1"], "model.lr: -1.0 is out of range. Use a positive learning rate"),
-    (["--data.eval_test_split", "foo"], "data.eval_test_split: unknown split 'foo'"),
+    (["--data.eval_test_split", "foo"], "data.eval_test_split: Expected a typing.Literal['train', 'val', 'test', 'all']"),
     (["--data.capture.positions", "middle"], "data.capture.positions: "),
     (["--model.injection", "add", "--model.inject_layer", "99"], "model.inject_layer: 99 is out of range for a meta-model with"),
     (["--data.behavior_options", "{lies: {dataset: FACTS_missing}}"], "data.behavior_options.lies.dataset: no such file"),
@@ -101,6 +101,7 @@ def test_bad_input_is_named_before_any_model_loads(tmp_path, capsys, no_model_lo
     config = tiny_run_config(tmp_path)
     err = _error(capsys, ["fit", "--config", str(config), *override])
     assert err.startswith("error: " + needle), err
+    assert not (tmp_path / "runs").exists()  # no empty version_N folder left behind
 
 
 @pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has a GPU")
