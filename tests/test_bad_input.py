@@ -90,6 +90,7 @@ def _facts_file(tmp_path, kind: str) -> str:
     (["--model.lr", "-1"], "model.lr: -1.0 is out of range. Use a positive learning rate"),
     (["--data.eval_test_split", "foo"], "data.eval_test_split: Expected a typing.Literal['train', 'val', 'test', 'all']"),
     (["--data.capture.positions", "middle"], "data.capture.positions: "),
+    (["--data.capture.layers", "[40]"], "data.capture.layers: layer 40 is out of range for a model with 4 layers"),
     (["--model.injection", "add", "--model.inject_layer", "99"], "model.inject_layer: 99 is out of range for a meta-model with"),
     (["--data.behavior_options", "{lies: {dataset: FACTS_missing}}"], "data.behavior_options.lies.dataset: no such file"),
     (["--data.behavior_options", "{lies: {dataset: FACTS_empty}}"], "data.behavior_options.lies.dataset: "),

@@ -47,6 +47,7 @@ def load_for_inference(ckpt_path: Path):
 def ask(ckpt_path: Path, messages: list[dict], question: str) -> dict:
     from meta_lightning.capture import ActivationCapturer, encode_chat
     from meta_lightning.data.generate import generate_replies
+    from meta_lightning.data.questions import QuestionBatch
 
     dm, module = load_for_inference(ckpt_path)
     loaded = dm.loaded_input_model()
@@ -59,7 +60,7 @@ def ask(ckpt_path: Path, messages: list[dict], question: str) -> dict:
         add_prompt = False
     capturer = ActivationCapturer(loaded, list(dm.activation_source().layers), dm.capture.positions, progress=False)
     acts = capturer.capture([encode_chat(loaded.tokenizer, messages, add_generation_prompt=add_prompt)]).activations[0]
-    batch = {"activations": [acts.flatten(0, -2).float()], "question": [question], "answer": [None]}
+    batch = QuestionBatch(activations=[acts.flatten(0, -2).float()], question=[question], answer=[None])
     readings = module.read(batch)
     p_yes = float(readings.p_named[0])
     out = {"question": question, "answer": "Yes" if p_yes >= 0.5 else "No", "p_yes": p_yes}

@@ -207,9 +207,11 @@ class MetaDataModule(LightningDataModule):
         return [(b, s, n) for b, s, n in dict.fromkeys(out) if n > 0]
 
     def check(self) -> None:
-        """Read every source and build every stage's conversations once, before any model loads: a bad file,
-        option or split then fails in one line, not after capture or training."""
+        """Resolve the capture layers from the input-model's config, read every source and build every stage's
+        conversations once, before any model loads: a bad layer, file, option or split then fails in one line,
+        not after capture or training."""
         if not self._checked:
+            self.layers_from_config()
             with _under_data():
                 for name, split, n in self.plan(None):
                     self.behavior(name).conversations(split, n, self.seed)

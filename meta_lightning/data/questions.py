@@ -1,13 +1,33 @@
 """Question datasets over cached activations, and the collate function that batches them."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence, TypedDict
 
 import torch
 from torch.utils.data import Dataset
 
 from meta_lightning.behaviors import Behavior
 from meta_lightning.data.activations import BehaviorActivations
+
+
+class QuestionBatch(TypedDict, total=False):
+    """A batch of questions as the meta-model reads it: :func:`collate`'s output, and what ``ask`` builds for
+    one new conversation (question, answer and activations only). Lists are per example."""
+
+    activations: list[torch.Tensor]
+    """Each example's vectors ``[layers * positions, d]`` (layer-major); examples may differ in count."""
+    question: list[str]
+    answer: list[Optional[str]]
+    """"Yes"/"No", or None where the answer is unknown (``ask``)."""
+    behavior: list[str]
+    label: list[str]
+    """The conversation's true class."""
+    class_name: list[str]
+    """How the meta-model names that class (the first words of a name-then-answer target)."""
+    asked: list[str]
+    """The class the question asks about."""
+    yes: torch.Tensor
+    """Bool ``[batch]``: the answer is Yes."""
 
 
 class QuestionDataset(Dataset):
@@ -43,7 +63,7 @@ class QuestionDataset(Dataset):
         }
 
 
-def collate(items: Sequence[dict]) -> dict:
+def collate(items: Sequence[dict]) -> QuestionBatch:
     """Activations stay a list (examples may carry different numbers of vectors); strings stay lists."""
     return {
         "activations": [item["activations"] for item in items],

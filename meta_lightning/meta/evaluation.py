@@ -9,6 +9,8 @@ from torch import nn
 from torchmetrics import MetricCollection
 from torchmetrics.classification import BinaryAccuracy, BinaryAUROC
 
+from meta_lightning.data.questions import QuestionBatch
+
 
 def wilson_interval(correct: int, n: int, z: float = 1.96) -> tuple[float, float]:
     """95 % Wilson score interval for a proportion; sound near 0 and 1, unlike the normal approximation."""
@@ -37,7 +39,7 @@ class Rows:
     named: list[str] = field(default_factory=list)
     """What the model wrote as the class name before its verdict (empty without naming)."""
 
-    def add(self, batch: dict, p_yes: torch.Tensor, names=None) -> None:
+    def add(self, batch: QuestionBatch, p_yes: torch.Tensor, names=None) -> None:
         for key in ("question", "answer", "label", "asked"):
             getattr(self, key).extend(batch[key])
         self.class_name.extend(batch.get("class_name", batch["label"]))
@@ -83,7 +85,7 @@ class DatasetMetrics(nn.Module):
     def key(stage: str, name: str) -> str:
         return f"{stage}__{name}"
 
-    def update(self, stage: str, name: str, batch: dict, p_yes: torch.Tensor, names=None) -> None:
+    def update(self, stage: str, name: str, batch: QuestionBatch, p_yes: torch.Tensor, names=None) -> None:
         key = self.key(stage, name)
         if key not in self.collections:
             self.collections[key] = metric_collection().to(p_yes.device)

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from lightning.pytorch import LightningModule
 
+from meta_lightning.data.questions import QuestionBatch
 from meta_lightning.data.source import ActivationSource
 from meta_lightning.errors import ConfigError, TrainingDiverged
 from meta_lightning.meta.alignment import fit_closed_form, name_embeddings
@@ -206,13 +207,13 @@ class MetaModel(LightningModule):
         self.meta_name = loaded.name
 
     # -- forward -------------------------------------------------------------------------------------------
-    def names_for(self, batch: dict) -> Optional[list]:
+    def names_for(self, batch: QuestionBatch) -> Optional[list]:
         """The class names that start each target answer (``name_then_answer``), else None."""
         if self.hparams.answer_format != "name_then_answer" or "class_name" not in batch:
             return None
         return batch["class_name"]
 
-    def _run(self, batch: dict, answers: Sequence[Optional[str]], names=None, keep: Optional[int] = None,
+    def _run(self, batch: QuestionBatch, answers: Sequence[Optional[str]], names=None, keep: Optional[int] = None,
              use_cache: bool = False):
         """The meta-model over prompts built for ``batch``, activations injected; returns (output, prompt)."""
         acts = batch["activations"]
@@ -242,7 +243,7 @@ class MetaModel(LightningModule):
                 out = self.model(input_ids=ids, **kwargs)
         return out, prompt
 
-    def answer_logits(self, batch: dict) -> tuple[torch.Tensor, PromptBatch]:
+    def answer_logits(self, batch: QuestionBatch) -> tuple[torch.Tensor, PromptBatch]:
         """Logits of the positions that predict answer tokens only: [B, A, V] (teacher-forced)."""
         out, prompt = self._run(batch, batch["answer"], self.names_for(batch), keep=-1)
         return out.logits[:, -prompt.targets.shape[1]:], prompt
@@ -250,7 +251,7 @@ class MetaModel(LightningModule):
     def projector_device(self) -> torch.device:
         return next(self.model.parameters()).device
 
-    def loss_and_p_yes(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    def loss_and_p_yes(self, batch: QuestionBatch) -> tuple[torch.Tensor, torch.Tensor]:
         """Teacher-forced loss over the answer tokens, and P(Yes) at the verdict (after the true name, if any)."""
         logits, prompt = self.answer_logits(batch)
         targets = prompt.targets.to(logits.device)
@@ -262,7 +263,7 @@ class MetaModel(LightningModule):
         rows = torch.arange(logits.shape[0], device=logits.device)
         return yes_probability(logits[rows, prompt.verdict.to(logits.device)], self.prompts.yes_id, self.prompts.no_id)
 
-    def read(self, batch: dict) -> Readings:
+    def read(self, batch: QuestionBatch) -> Readings:
         """Untaught answers: P(Yes) directly, and after the model's own greedy class name (``name_then_answer``)."""
         naming = self.hparams.answer_format == "name_then_answer"
         out, prompt = self._run(batch, [None] * len(batch["question"]), keep=1, use_cache=naming)
@@ -278,7 +279,7 @@ class MetaModel(LightningModule):
                                         self.prompts.tokenizer.decode, self.parts.cache_argument)
 
     # -- steps ---------------------------------------------------------------------------------------------
-    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+    def training_step(self, batch: QuestionBatch, batch_idx: int) -> torch.Tensor:
         loss, p_yes = self.loss_and_p_yes(batch)
         if not torch.isfinite(loss):
             raise TrainingDiverged(f"model.lr: the loss is {loss.item()} at step {self.global_step} (batch from "
@@ -291,7 +292,7 @@ class MetaModel(LightningModule):
         self.log(f"{prefix}train/acc", acc, batch_size=bs)
         return loss
 
-    def _eval_step(self, stage: str, batch: dict, dataloader_idx: int) -> None:
+    def _eval_step(self, stage: str, batch: QuestionBatch, dataloader_idx: int) -> None:
         name = self.trainer.datamodule.dataset_names(stage)[dataloader_idx]
         if stage == "val":  # teacher-forced loss for the learning curve; test sets are large, so only read there
             loss, _ = self.loss_and_p_yes(batch)
@@ -300,13 +301,13 @@ class MetaModel(LightningModule):
         self.metrics.update(stage, name, batch, readings.p_named, readings.names)
         self.direct_metrics.update(stage, name, batch, readings.p_direct)
 
-    def validation_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> None:
+    def validation_step(self, batch: QuestionBatch, batch_idx: int, dataloader_idx: int = 0) -> None:
         self._eval_step("val", batch, dataloader_idx)
 
-    def test_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> None:
+    def test_step(self, batch: QuestionBatch, batch_idx: int, dataloader_idx: int = 0) -> None:
         self._eval_step("test", batch, dataloader_idx)
 
-    def predict_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> list[dict]:
+    def predict_step(self, batch: QuestionBatch, batch_idx: int, dataloader_idx: int = 0) -> list[dict]:
         readings = self.read(batch)
         p = readings.p_named.cpu().tolist()
         named = readings.names or [None] * len(p)
