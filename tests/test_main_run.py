@@ -17,7 +17,8 @@ def test_multilingual_yaml_runs_end_to_end_on_the_default_model(user_cache, tmp_
     assert summary["input_model"] == summary["meta_model"] == "smollm2-135m-instruct"
     assert summary["global_step"] == 2 and set(summary["datasets"]) == {"multilingual", "lies", "lies_answer_only"}
     assert summary["datasets"]["lies"]["questions"] == 2  # eval_test_size 2, one question each
-    assert set(summary["baselines"]) == {"probe", "untrained", "question_only"}
+    assert set(summary["baselines"]) == {"probe", "probe_transfer", "untrained", "question_only"}
+    assert set(summary["baselines"]["probe_transfer"]) == {"lies", "lies_answer_only"}
     assert "input-model tokens" in out and "lies" in out and str(run) in out
     assert (run / "config.yaml").is_file() and (run / "checkpoints" / "last.ckpt").is_file()
 

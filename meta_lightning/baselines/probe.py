@@ -5,6 +5,11 @@ question is answered Yes when the probe's class is the one asked, and P(Yes) is 
 asked class. For a held-out behaviour (lies) no training label exists, so its probe is trained and scored on
 the behaviour's own test set by cross-validation, grouped by source: an upper bound of what is linearly
 readable, reported as such and never as transfer.
+
+Transfer (``probe_transfer``): one probe trained on the two-class training behaviours' classes (sentiment,
+multilingual: positive / negative), applied to each two-class held-out behaviour with the classes matched by
+position (positive -> truthful, negative -> lying). The matching is fixed here, before any lie number was
+seen, and its AUROC says how far the lie conversations fall along the training direction either way.
 """
 from __future__ import annotations
 
@@ -79,3 +84,26 @@ def probe_baseline(datamodule, folds: int = 5) -> dict[str, dict]:
                                        "(upper bound, not transfer)"}
         out[test.name]["held_out"] = test.name in datamodule.eval_behaviors
     return out
+
+
+def transfer_probe_baseline(datamodule) -> dict[str, dict]:
+    """The transfer probe's results per held-out two-class test dataset (empty without a two-class training
+    behaviour)."""
+    two_class = [d for d in datamodule.datasets.get("train", []) if len(datamodule.behavior(d.name).classes) == 2]
+    if not two_class:
+        return {}
+    x = torch.cat([_features(d.activations) for d in two_class])
+    y = torch.tensor([list(datamodule.behavior(d.name).classes).index(c.label) for d in two_class for c in d.conversations])
+    predict = fit_logistic(x, y, 2)
+    source = "/".join(d.name for d in two_class)
+    out = {}
+    for test in datamodule.datasets.get("test", []):
+        classes = list(datamodule.behavior(test.name).classes)
+        if test.name not in datamodule.eval_behaviors or len(classes) != 2:
+            continue
+        trained = datamodule.behavior(two_class[0].name).classes
+        out[test.name] = {**_score_questions(test, predict(_features(test.activations)), classes), "held_out": True,
+                          "probe": f"trained on {source} classes; {trained[0]} read as {classes[0]}, "
+                                   f"{trained[1]} as {classes[1]} (fixed by position, before looking)"}
+    return out
+

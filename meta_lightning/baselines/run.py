@@ -1,6 +1,7 @@
 """Run the baselines after a trained meta-model's test, on the same datamodule, splits and cached vectors.
 
 - ``probe``: logistic regression on the vectors (see :mod:`meta_lightning.baselines.probe`);
+- ``probe_transfer``: a probe of the training classes read as the held-out classes (lies), by position;
 - ``untrained``: the meta-model as initialised (closed-form projector included), tested without training;
 - ``question_only``: the same recipe trained and tested with each example's vectors swapped for another
   example's (``model.vectors: shuffled``), so it measures what the question text alone gives.
@@ -14,12 +15,12 @@ from typing import Sequence
 
 import torch
 
-from meta_lightning.baselines.probe import probe_baseline
+from meta_lightning.baselines.probe import probe_baseline, transfer_probe_baseline
 from meta_lightning.errors import ConfigError
 from meta_lightning.meta.reporting import format_summary, run_dir
 from meta_lightning.summary import add_baseline, read_summary
 
-BASELINES = ("probe", "untrained", "question_only")
+BASELINES = ("probe", "probe_transfer", "untrained", "question_only")
 
 
 def check_baselines(names: Sequence[str]) -> list[str]:
@@ -75,6 +76,8 @@ def run_baselines(names: Sequence[str], trained, datamodule, trainer) -> dict:
         print(f"baseline: {name}", flush=True)
         if name == "probe":
             add_baseline(summary_path, name, probe_baseline(datamodule))
+        elif name == "probe_transfer":
+            add_baseline(summary_path, name, transfer_probe_baseline(datamodule))
         elif name == "untrained":
             module = _variant(trained, name, summary_path)
             trainer.test(module, datamodule=datamodule, verbose=False)

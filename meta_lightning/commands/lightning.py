@@ -66,10 +66,13 @@ class MetaCLI(LightningCLI):
     def add_arguments_to_parser(self, parser) -> None:
         parser.add_argument("--test_after_fit", type=bool, default=True,
                             help="After fit, run test on the trained weights and print the summary table.")
-        parser.add_argument("--baselines", type=list[str], default=["probe", "untrained", "question_only"],
+        parser.add_argument("--baselines", type=list[str],
+                            default=["probe", "probe_transfer", "untrained", "question_only"],
                             help="After the test, run these on the same data and add them to the summary: probe "
-                                 "(logistic regression on the vectors), untrained (the initialised meta-model), "
-                                 "question_only (the same training with shuffled vectors). [] runs none.")
+                                 "(logistic regression on the vectors), probe_transfer (a probe of the two-class "
+                                 "training classes read as the held-out classes by position), untrained (the "
+                                 "initialised meta-model), question_only (the same training with shuffled "
+                                 "vectors). [] runs none.")
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         # Lightning writes last.ckpt only alongside a top-k save, so keep the newest (no monitor: newest = best) and
         # link last.ckpt to it: a killed run resumes from its last validation with `--ckpt_path last.ckpt`.

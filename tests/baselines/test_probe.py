@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from meta_lightning.baselines.probe import fit_logistic, probe_baseline
+from meta_lightning.baselines.probe import fit_logistic, probe_baseline, transfer_probe_baseline
 from meta_lightning.data import MetaDataModule
 from tests.helpers.folders import save_byte_model
 
@@ -52,3 +52,29 @@ def test_probe_answers_yes_exactly_when_its_class_is_the_one_asked(datamodule, m
         proba[i, classes.index(c.label)] = 1.0
     assert probe._score_questions(test, proba, classes)["accuracy"] == 1.0
     assert probe._score_questions(test, 1 - proba, classes)["accuracy"] == 0.0
+
+
+def test_transfer_probe_reads_the_training_classes_as_the_held_out_ones_by_position(datamodule, monkeypatch):
+    import meta_lightning.baselines.probe as probe
+
+    out = transfer_probe_baseline(datamodule)
+    assert set(out) == {"lies"} and out["lies"]["questions"] == 40 and out["lies"]["held_out"]
+    assert "positive read as truthful, negative as lying" in out["lies"]["probe"]
+    lo, hi = out["lies"]["accuracy_ci95"]
+    assert 0 <= lo <= out["lies"]["accuracy"] <= hi <= 1
+    # A probe whose class 0 / 1 is exactly truthful / lying scores 1.0; swapped, 0.0.
+    lies = next(d for d in datamodule.datasets["test"] if d.name == "lies")
+    table = torch.tensor([[1.0, 0.0] if c.label == "truthful" else [0.0, 1.0] for c in lies.conversations])
+    for given, expected in ((table, 1.0), (table.flip(-1), 0.0)):
+        monkeypatch.setattr(probe, "fit_logistic", lambda x, y, k, given=given: (lambda new: given))
+        assert transfer_probe_baseline(datamodule)["lies"]["accuracy"] == expected
+
+
+def test_transfer_probe_needs_a_two_class_training_behaviour(tmp_path):
+    folder = save_byte_model(tmp_path / "tiny", "llama")
+    dm = MetaDataModule(input_model={"name": str(folder)}, behaviors=["emotion"], capture={"layers": [1, -1]},
+                        train_size=12, val_size=6, test_size=6, eval_test_size=8, batch_size=4, use_cache=False)
+    dm.setup("fit")
+    dm.setup("test")
+    assert transfer_probe_baseline(dm) == {}
+
