@@ -12,6 +12,7 @@ from typing import Callable, Optional
 
 import torch
 
+from meta_lightning.errors import ConfigError
 from meta_lightning.models.load import LoadedModel
 
 
@@ -75,7 +76,8 @@ class InputModel:
             self.loads += 1
             source = ActivationSource.of(self._loaded, self._layers(self._loaded.parts.num_layers), self._positions)
             if self._source is not None and source.fingerprint != self._source.fingerprint:
-                raise RuntimeError("the input-model changed on disk during the run: its fingerprint differs")
+                raise ConfigError("data.input_model", "its files changed on disk during the run (the fingerprint "
+                                  "differs from the one the activations were read with)", "Run again")
             self._source = self._source or source
         return self._loaded
 
