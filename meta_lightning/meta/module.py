@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Callable, Literal, Optional, Sequence, get_args
+from typing import Callable, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -16,20 +16,16 @@ from meta_lightning.meta.answers import Readings, greedy_name_then_verdict, yes_
 from meta_lightning.meta.checkpoint import FORMAT as CHECKPOINT_FORMAT
 from meta_lightning.meta.checkpoint import check_capture, check_models
 from meta_lightning.meta.evaluation import DatasetMetrics
-from meta_lightning.meta.inject import MODES, Injection, add_at_layer, add_placeholder_rows, replace_embeddings
-from meta_lightning.meta.optim import SCHEDULES, Schedule, lr_factor, param_groups
-from meta_lightning.meta.projector import KINDS, Projector, ProjectorKind, layer_indices
+from meta_lightning.meta.inject import Injection, add_at_layer, add_placeholder_rows, replace_embeddings
+from meta_lightning.meta.optim import Schedule, lr_factor, param_groups
+from meta_lightning.meta.options import AnswerFormat, ProjectorInit, Vectors, check_options
+from meta_lightning.meta.projector import Projector, ProjectorKind, layer_indices
 from meta_lightning.meta.prompt import DEFAULT_PLACEHOLDER, DEFAULT_TEMPLATE, PromptBatch, PromptBuilder
 from meta_lightning.meta.trainable import Trainable, apply_trainable
 from meta_lightning.models import ModelSpec
 from meta_lightning.models.architecture import find_layout
 from meta_lightning.models.load import config_layer_count, load_model
 from meta_lightning.seeding import derive_seed
-
-AnswerFormat = Literal["yes_no", "name_then_answer"]
-ProjectorInit = Literal["random", "closed_form"]
-Vectors = Literal["real", "shuffled", "zero"]
-ANSWER_FORMATS, PROJECTOR_INITS, VECTORS = get_args(AnswerFormat), get_args(ProjectorInit), get_args(Vectors)
 
 
 class MetaModel(LightningModule):
@@ -88,25 +84,7 @@ class MetaModel(LightningModule):
                  vectors: Vectors = "real", vector_noise: float = 0.0, samples_to_log: int = 8,
                  eval_behaviors: Sequence[str] = ("lies",)):
         super().__init__()
-        for field, value, allowed in (("model.injection", injection, MODES), ("model.projector", projector, KINDS),
-                                      ("model.schedule", schedule, SCHEDULES),
-                                      ("model.answer_format", answer_format, ANSWER_FORMATS),
-                                      ("model.projector_init", projector_init, PROJECTOR_INITS),
-                                      ("model.vectors", vectors, VECTORS)):
-            if value not in allowed:
-                raise ConfigError(field, f"unknown value {value!r}", f"Use one of: {', '.join(allowed)}")
-        for field, ok, fix in (("lr", lr > 0, "Use a positive learning rate"),
-                               ("projector_lr", projector_lr is None or projector_lr >= 0, "Use 0 (frozen) or more"),
-                               ("weight_decay", weight_decay >= 0, "Use 0 or more"),
-                               ("warmup_steps", warmup_steps >= 0, "Use 0 or more"),
-                               ("lora_rank", lora_rank >= 1, "Use 1 or more"),
-                               ("max_name_tokens", max_name_tokens >= 1, "Use 1 or more"),
-                               ("ridge", ridge > 0, "Use a positive penalty, e.g. 0.01"),
-                               ("vector_noise", vector_noise >= 0, "Use 0 (none) or more"),
-                               ("inject_layer", inject_layer >= 0, "Use a block index from 0"),
-                               ("samples_to_log", samples_to_log >= 0, "Use 0 or more")):
-            if not ok:
-                raise ConfigError(f"model.{field}", f"{locals()[field]!r} is out of range", fix)
+        check_options(locals())
         self.spec = meta_model if isinstance(meta_model, ModelSpec) else ModelSpec(**meta_model)
         self.save_hyperparameters(logger=False)
         self.hparams["meta_model"] = asdict(self.spec)  # plain data: checkpoints load with weights_only=True
