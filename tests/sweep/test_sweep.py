@@ -146,3 +146,15 @@ def test_a_cell_killed_during_its_baselines_or_with_an_unreadable_summary_is_not
     assert status(tmp_path / "sweep", cell) == "failed"
     (d / "summary.json").write_text(json.dumps({**summary, PENDING: []}))
     assert status(tmp_path / "sweep", cell) == "done"
+
+
+def test_report_names_cells_whose_summary_cannot_be_read(tmp_path):
+    from meta_lightning.sweep.report import collect, to_markdown
+
+    cell = tmp_path / "cells" / "sentiment__seed0"
+    cell.mkdir(parents=True)
+    (cell / "cell.json").write_text(json.dumps({"name": "sentiment__seed0", "group": "sentiment", "seed": 0}))
+    (cell / "summary.json").write_text("{trunc")
+    groups = collect(tmp_path)
+    assert groups[0].pending == 1 and groups[0].unreadable == 1 and groups[0].seeds == []
+    assert "0 (+1 pending) (1 unreadable summary: rerun)" in to_markdown(groups)
