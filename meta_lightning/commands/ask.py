@@ -58,7 +58,7 @@ def ask(ckpt_path: Path, messages: list[dict], question: str) -> dict:
         conversation = Conversation("ask", "?", messages, (), "ask")
         messages = generate_replies(loaded, [conversation], dm.capture.generate_tokens, dm.seed)[0]
         add_prompt = False
-    capturer = ActivationCapturer(loaded, list(dm.activation_source().layers), dm.capture.positions, progress=False)
+    capturer = ActivationCapturer(loaded, list(module.source.layers), module.source.positions, progress=False)
     acts = capturer.capture([encode_chat(loaded.tokenizer, messages, add_generation_prompt=add_prompt)]).activations[0]
     batch = QuestionBatch(activations=[acts.flatten(0, -2).float()], question=[question], answer=[None])
     readings = module.read(batch)

@@ -34,13 +34,16 @@ def _no_epoch_total(trainer) -> None:
 class OneLineParser(LightningArgumentParser):
     """jsonargparse's errors as one line that names the field (its usage block is what --help is for)."""
 
+    last_error: str = ""
+    """``field: reason`` of the last error (the sweep check reads it)."""
+
     def error(self, message: str, ex=None):
         from meta_lightning.configs import parser_error
 
         field, reason = parser_error(ex or Exception(message), "")
-        line = f"{field}: {reason}" if field else reason
+        self.last_error = (f"{field}: {reason}" if field else reason).rstrip(".")
         prog = self.prog.replace(" [options]", "")  # jsonargparse's prog of a subcommand
-        print(f"error: {line.rstrip('.')}. See `{prog} --help`", file=sys.stderr)
+        print(f"error: {self.last_error}. See `{prog} --help`", file=sys.stderr)
         sys.exit(2)
 
 

@@ -24,7 +24,6 @@ def check_cells(settings, cells) -> None:
     grid value then fails here, in one line naming the cell, not once per cell after the cache is filled."""
     import contextlib
     import io
-    import tempfile
 
     import yaml
 
@@ -40,29 +39,20 @@ def check_cells(settings, cells) -> None:
         def after_instantiate_classes(self) -> None:
             pass
 
+    parser = ParseOnly(args=[], run=False).parser  # built once (seconds); each cell then parses in milliseconds
     base = [a for config in settings.configs for a in ("--config", config)]
-    parser = None
     seen = set()
-    with tempfile.TemporaryDirectory() as tmp:
-        for cell in cells:
-            key = json.dumps(cell.overrides, sort_keys=True, default=str)
-            if key in seen:
-                continue
-            seen.add(key)
-            path = Path(tmp) / "cell.yaml"
-            path.write_text(yaml.safe_dump(nest(cell.overrides), sort_keys=False))
-            err = io.StringIO()
-            try:
-                with contextlib.redirect_stderr(err):
-                    if parser is None:  # built once (seconds); each cell then parses in milliseconds
-                        parser = ParseOnly(args=base, run=False).parser
-                    parser.parse_args(expand_extends(base + ["--config", str(path)]))
-            except SystemExit:
-                lines = [line for line in err.getvalue().splitlines() if line.strip()]
-                message = next((line for line in lines[::-1] if line.startswith("error:")), lines[-1] if lines else "")
-                reason = message.removeprefix("error:").strip().split(". See `", 1)[0] or "the config does not parse"
-                raise ConfigError(f"sweep.grid (cell {cell.name})", reason,
-                                  "Fix that grid value or key; no cell has run") from None
+    for cell in cells:
+        overrides = yaml.safe_dump(nest(cell.overrides), sort_keys=False)
+        if overrides in seen:
+            continue
+        seen.add(overrides)
+        try:
+            with contextlib.redirect_stderr(io.StringIO()):  # the error is reported below, naming the cell
+                parser.parse_args(expand_extends(base) + ["--config", overrides])
+        except SystemExit:
+            raise ConfigError(f"sweep.grid (cell {cell.name})", parser.last_error or "the config does not parse",
+                              "Fix that grid value or key; no cell has run") from None
 
 
 def sweep_command(argv: list[str]) -> None:

@@ -1,6 +1,7 @@
 """Activations of one behaviour split: build its conversations, then load them from the cache or capture them."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Union
 
@@ -58,12 +59,12 @@ def cache_key(source: ActivationSource, behavior: Behavior, split: str, n: int, 
 
 def behavior_activations(model: Union[LoadedModel, InputModel], behavior: Behavior, split: str, n: int, seed: int,
                          settings: CaptureSettings, cache: Optional[ActivationCache],
-                         capturer: Union[ActivationCapturer, Callable[[], ActivationCapturer], None] = None,
-                         ) -> BehaviorActivations:
+                         capturer: Optional[Callable[[], ActivationCapturer]] = None) -> BehaviorActivations:
     """``n`` conversations of ``behavior`` in ``split`` and their activations, captured only when not cached.
 
     ``model`` is an :class:`InputModel` handle (its weights load only if something must be captured) or a
-    loaded model, read at ``settings.layers``. ``capturer`` may be a factory, called only to capture.
+    loaded model, read at ``settings.layers``. ``capturer`` makes the capturer (so a caller can share one and
+    count its forwards); it is called only when something must be captured.
     ``cache=None`` captures in memory and stores nothing.
     """
     if isinstance(model, LoadedModel):
@@ -72,23 +73,20 @@ def behavior_activations(model: Union[LoadedModel, InputModel], behavior: Behavi
     source = model.source
     conversations = behavior.conversations(split, n, seed)
     key = cache_key(source, behavior, split, n, seed, settings)
+    capturer = capturer or functools.cache(lambda: ActivationCapturer(
+        model.loaded(), list(key.layers), settings.positions, settings.batch_size, settings.max_tokens))
     encoded = None
 
     def capture(indices):
-        nonlocal encoded, capturer
+        nonlocal encoded
         loaded = model.loaded()
-        if capturer is None:
-            capturer = ActivationCapturer(loaded, list(key.layers), settings.positions, settings.batch_size,
-                                          settings.max_tokens)
-        elif not isinstance(capturer, ActivationCapturer):
-            capturer = capturer()
         if encoded is None:  # tokenise (and generate) only when something must be captured
             if settings.generate_tokens > 0:
                 chats = generate_replies(loaded, conversations, settings.generate_tokens, seed, settings.batch_size)
                 encoded = [encode_chat(loaded.tokenizer, m, add_generation_prompt=False) for m in chats]
             else:
                 encoded = [encode_chat(loaded.tokenizer, c.messages) for c in conversations]
-        return capturer.capture([encoded[i] for i in indices]).activations
+        return capturer().capture([encoded[i] for i in indices]).activations
 
     if cache is None:  # in memory only
         activations = capture(range(len(conversations)))

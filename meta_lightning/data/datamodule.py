@@ -1,6 +1,7 @@
 """The LightningDataModule: behaviour conversations -> cached input-model activations -> question batches."""
 from __future__ import annotations
 
+import functools
 import time
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -168,9 +169,12 @@ class MetaDataModule(LightningDataModule):
         return parse_positions(self.capture.positions, "data.capture.positions").canonical()
 
     def layers_from_config(self) -> Optional[list[int]]:
-        """The resolved layers, from the input-model's config alone (no weights read); None if it does not say."""
-        count = config_layer_count(self.input_model, "data.input_model")
-        return None if count is None else self.layers_for(count)
+        """The resolved layers, from the input-model's config alone (no weights read, read once); None if the
+        config does not say."""
+        if not hasattr(self, "_config_layers"):
+            count = config_layer_count(self.input_model, "data.input_model")
+            self._config_layers = None if count is None else self.layers_for(count)
+        return self._config_layers
 
     def layers_for(self, num_layers: int) -> list[int]:
         """``capture.layers`` resolved for a model of ``num_layers`` blocks, or a one-line error naming the field."""
@@ -221,19 +225,16 @@ class MetaDataModule(LightningDataModule):
         self.check()
         model = self.input_model_handle()
         cache = ActivationCache(resolve_cache_dir(self.cache_dir)) if self.use_cache else None
-        made: list[ActivationCapturer] = []
-
-        def capturer() -> ActivationCapturer:  # one for the whole plan, made only if something is captured
-            if not made:
-                made.append(ActivationCapturer(model.loaded(), list(model.source.layers), self.capture.positions,
-                                               self.capture.batch_size, self.capture.max_tokens))
-            return made[0]
+        # One capturer for the whole plan, made only if something is captured.
+        capturer = functools.cache(lambda: ActivationCapturer(model.loaded(), list(model.source.layers),
+                                                              self.capture.positions, self.capture.batch_size,
+                                                              self.capture.max_tokens))
 
         start, out = time.perf_counter(), {}
         for name, split, n in plan:
             out[(name, split)] = behavior_activations(model, self.behavior(name), split, n, self.seed, self.capture,
                                                       cache, capturer=capturer)
-        stats = made[0].stats if made else CaptureStats()
+        stats = capturer().stats if capturer.cache_info().currsize else CaptureStats()  # none made: none captured
         self.capture_report = {"entries": len(out), "captured": sum(a.report.captured_examples > 0 for a in out.values()),
                                "tokens": stats.tokens, "forwards": stats.forwards, "seconds": time.perf_counter() - start}
         return out

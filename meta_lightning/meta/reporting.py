@@ -73,8 +73,7 @@ class RunReporter(Callback):
         m, dm = self.module, self.module.trainer.datamodule
         return {"data/behaviors": "+".join(dm.behaviors), "data/eval_behaviors": "+".join(dm.eval_behaviors),
                 "data/input_model": dm.input_model.name, "model/meta_model": m.spec.name,
-                "data/layers": ",".join(str(x) for x in dm.activation_source().layers),
-                "data/positions": str(dm.capture.positions),
+                "data/layers": ",".join(str(x) for x in m.source.layers), "data/positions": m.source.positions,
                 "model/injection": m.hparams.injection, "model/trainable": m.hparams.trainable,
                 "model/projector": type(m.projector.net).__name__, "model/lr": m.hparams.lr,
                 "model/lora_rank": m.hparams.lora_rank, "data/seed": dm.seed, "data/train_size": dm.sizes["train"]}

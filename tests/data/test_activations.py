@@ -22,14 +22,14 @@ def test_every_behavior_captures_caches_and_reloads_with_zero_forwards(name, loa
     cache = ActivationCache(tmp_path)
     n = 2 * len(behavior.classes)
     first = ActivationCapturer(loaded, [1, -1], "last", batch_size=4)
-    a = behavior_activations(loaded, behavior, "val", n, 0, SETTINGS, cache, capturer=first)
+    a = behavior_activations(loaded, behavior, "val", n, 0, SETTINGS, cache, capturer=lambda: first)
     assert first.stats.forwards > 0 and len(a.activations) == n
     assert a.activations[0].shape == (2, 1, 64)
     # The activations are those of the conversations, in order.
     direct = ActivationCapturer(loaded, [1, -1]).capture([encode_chat(loaded.tokenizer, a.conversations[-1].messages)])
     assert torch.allclose(direct.activations[0], a.activations[-1], rtol=1e-5, atol=1e-6)
     second = ActivationCapturer(loaded, [1, -1], "last", batch_size=4)
-    b = behavior_activations(loaded, behavior, "val", n, 0, SETTINGS, cache, capturer=second)
+    b = behavior_activations(loaded, behavior, "val", n, 0, SETTINGS, cache, capturer=lambda: second)
     assert second.stats.forwards == 0
     assert all(torch.equal(x, y) for x, y in zip(a.activations, b.activations))
 
