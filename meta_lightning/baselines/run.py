@@ -4,7 +4,9 @@
 - ``probe_transfer``: a probe of the training classes read as the held-out classes (lies), by position;
 - ``untrained``: the meta-model as initialised (closed-form projector included), tested without training;
 - ``question_only``: the same recipe trained and tested with each example's vectors swapped for another
-  example's (``model.vectors: shuffled``), so it measures what the question text alone gives.
+  example's (``model.vectors: shuffled``), so it measures what the question text alone gives;
+- ``text`` (opt-in, a few minutes on a CPU): the meta-model's LM, untrained, reads each test conversation as
+  text and answers zero-shot (see :mod:`meta_lightning.baselines.text`).
 
 Each lands in ``summary.json`` under ``baselines`` and in TensorBoard under ``baselines/NAME/...``.
 """
@@ -20,7 +22,7 @@ from meta_lightning.errors import ConfigError
 from meta_lightning.meta.reporting import format_summary, run_dir
 from meta_lightning.summary import add_baseline, read_summary
 
-BASELINES = ("probe", "probe_transfer", "untrained", "question_only")
+BASELINES = ("probe", "probe_transfer", "untrained", "question_only", "text")
 
 
 def check_baselines(names: Sequence[str]) -> list[str]:
@@ -58,6 +60,15 @@ def _release(module) -> None:
     gc.collect()
 
 
+def _text(trained, datamodule) -> dict:
+    from meta_lightning.baselines.text import text_baseline
+    from meta_lightning.models.load import load_model
+
+    loaded = load_model(trained.spec, device="cuda" if torch.cuda.is_available() else "cpu",
+                        field="model.meta_model")
+    return text_baseline(loaded, datamodule, batch_size=datamodule.eval_batch_size)
+
+
 def _log(trainer, name: str, datasets: dict) -> None:
     from lightning.pytorch.loggers import TensorBoardLogger
 
@@ -78,6 +89,8 @@ def run_baselines(names: Sequence[str], trained, datamodule, trainer) -> dict:
             add_baseline(summary_path, name, probe_baseline(datamodule))
         elif name == "probe_transfer":
             add_baseline(summary_path, name, transfer_probe_baseline(datamodule))
+        elif name == "text":
+            add_baseline(summary_path, name, _text(trained, datamodule))
         elif name == "untrained":
             module = _variant(trained, name, summary_path)
             trainer.test(module, datamodule=datamodule, verbose=False)

@@ -75,7 +75,8 @@ class MetaCLI(LightningCLI):
                                  "(logistic regression on the vectors), probe_transfer (a probe of the two-class "
                                  "training classes read as the held-out classes by position), untrained (the "
                                  "initialised meta-model), question_only (the same training with shuffled "
-                                 "vectors). [] runs none.")
+                                 "vectors); text, not by default (minutes on a CPU): the meta-model's LM reads "
+                                 "each test conversation as text and answers zero-shot. [] runs none.")
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         # Lightning writes last.ckpt only alongside a top-k save, so keep the newest (no monitor: newest = best) and
         # link last.ckpt to it: a killed run resumes from its last validation with `--ckpt_path last.ckpt`.

@@ -166,12 +166,13 @@ def test_baselines_land_in_the_summary_table_and_tensorboard_beside_the_meta_mod
     loads = []
     original = datamodule.load_model
     monkeypatch.setattr(datamodule, "load_model", lambda *a, **kw: loads.append(1) or original(*a, **kw))
-    config = tiny_run_config(tmp_path, baselines=["probe", "untrained", "question_only"])
+    config = tiny_run_config(tmp_path, baselines=["probe", "untrained", "question_only", "text"])
     main(["fit", "--config", str(config)])
     out = capsys.readouterr().out
     run = _version_dir(tmp_path)
     summary = json.loads((run / "summary.json").read_text())
-    assert set(summary["baselines"]) == {"probe", "untrained", "question_only"} and summary["baselines_pending"] == []
+    assert set(summary["baselines"]) == {"probe", "untrained", "question_only", "text"}
+    assert summary["baselines_pending"] == []
     # The input-model's weights load to capture the fit splits, then the test splits; the baselines read the
     # activations in memory or cached, so they never bring the weights back.
     assert len(loads) == 2
@@ -185,7 +186,8 @@ def test_baselines_land_in_the_summary_table_and_tensorboard_beside_the_meta_mod
     header = next(line for line in out.splitlines()[::-1] if line.startswith("dataset"))
     assert header.index("probe [95% CI]") < header.index("untrained [95% CI]") < header.index("question_only [95% CI]")
     scalars = set(EventAccumulator(str(run)).Reload().Tags()["scalars"])
-    assert {"baselines/probe/test/lies/acc", "baselines/question_only/test/sentiment/acc"} <= scalars
+    assert {"baselines/probe/test/lies/acc", "baselines/question_only/test/sentiment/acc",
+            "baselines/text/test/lies/acc"} <= scalars
 
 
 def test_an_unknown_baseline_is_refused_by_name_before_training(tmp_path, capsys):

@@ -1,0 +1,55 @@
+import pytest
+import torch
+
+from meta_lightning.baselines.text import answer_token_ids, p_yes, render, score, text_baseline
+from meta_lightning.behaviors.base import Conversation, Question
+from meta_lightning.data import MetaDataModule
+from meta_lightning.models.load import load_model
+from tests.helpers.folders import save_byte_model
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return save_byte_model(tmp_path_factory.mktemp("text") / "tiny", "llama")
+
+
+def test_the_prompt_holds_every_message_and_the_question():
+    from tests.helpers.tiny import byte_tokenizer
+
+    conv = Conversation("lies", "lying", [{"role": "system", "content": "Lie."}, {"role": "user", "content": "2+2?"},
+                                          {"role": "assistant", "content": "5."}], ("x",), "test")
+    text = render(byte_tokenizer(), conv, "Is this model lying?")
+    assert "system: Lie.\nuser: 2+2?\nassistant: 5.\n\nIs this model lying? Answer Yes or No." in text
+
+
+def test_yes_and_no_tokens_never_share_an_id(folder):
+    tokenizer = load_model(str(folder)).tokenizer
+    yes, no = answer_token_ids(tokenizer)
+    assert yes and no and not set(yes) & set(no)
+
+
+@pytest.mark.parametrize("arch", ["llama", "gpt2"])  # rotary and absolute positions
+def test_batched_left_padded_answers_equal_one_prompt_at_a_time(tmp_path, arch):
+    loaded = load_model(str(save_byte_model(tmp_path / arch, arch)))
+    prompts = ["short prompt", "a much longer prompt than the first one, padded on the left of the other", "x"]
+    batched = p_yes(loaded, prompts, batch_size=3)
+    alone = torch.cat([p_yes(loaded, [p], batch_size=1) for p in prompts])
+    assert torch.allclose(batched, alone, atol=1e-5)
+    assert ((batched > 0) & (batched < 1)).all()
+
+
+def test_score_counts_answers_against_the_truth():
+    class Set:
+        questions = [Question(0, "q", "Yes", "a"), Question(0, "q", "No", "b"), Question(1, "q", "No", "a")]
+
+    out = score(Set(), torch.tensor([0.9, 0.7, 0.2]))
+    assert out["accuracy"] == pytest.approx(2 / 3) and out["questions"] == 3 and out["auroc"] == 1.0
+
+
+def test_text_baseline_scores_every_test_set(folder):
+    dm = MetaDataModule(input_model={"name": str(folder)}, behaviors=["sentiment"], capture={"layers": [1]},
+                        train_size=8, val_size=4, test_size=6, eval_test_size=10, batch_size=4, use_cache=False)
+    dm.setup("test")
+    out = text_baseline(load_model(str(folder)), dm, batch_size=4)
+    assert set(out) == {"sentiment", "lies"} and out["lies"]["held_out"] and not out["sentiment"]["held_out"]
+    assert out["sentiment"]["questions"] == 12 and out["lies"]["questions"] == 10
