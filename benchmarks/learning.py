@@ -27,14 +27,15 @@ from meta_lightning.meta import MetaModel
 from meta_lightning.meta.optim import param_groups
 
 ROOT = Path(__file__).resolve().parents[1]
-PAPER = {"answer_format": "yes_no", "projector_init": "random", "projector_lr": None, "standardize": False,
-         "normalize": True, "trainable": "attention", "lr": 1e-5, "chat_template": True,
-         "template": "{activations}\n{question}", "lora_targets": None}
+PAPER = {"prompt": {"answer_format": "yes_no", "chat_template": True, "template": "{activations}\n{question}"},
+         "projector": {"init": "random", "lr": None, "standardize": False, "normalize": True},
+         "finetune": {"method": "attention", "lora_targets": None}, "optimizer": {"lr": 1e-5}}
 
 
 def recipes() -> dict[str, dict]:
     base = yaml.safe_load((ROOT / "experiments" / "base.yaml").read_text())["model"]
-    return {"ours": base, "paper": {**base, **PAPER}}
+    paper = {**base, **{group: {**base.get(group, {}), **changes} for group, changes in PAPER.items()}}
+    return {"ours": base, "paper": paper}
 
 
 def accuracy(module: MetaModel, dataset) -> float:
@@ -53,7 +54,8 @@ def run(name: str, options: dict, dm: MetaDataModule, args) -> dict:
     torch.manual_seed(0)
     module = MetaModel(**options)
     module.build_for(dm.activation_source(), dm.training_vectors)
-    opt = torch.optim.AdamW(param_groups(module.model, module.projector, module.hparams.lr, module.hparams.projector_lr))
+    opt = torch.optim.AdamW(param_groups(module.model, module.projector, module.options.optimizer.lr,
+                                         module.options.projector.lr))
     train = dm.datasets["train"][0]
     val = next(d for d in dm.datasets["val"] if d.name == "multilingual")
     rng = random.Random(0)

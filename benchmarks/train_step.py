@@ -61,7 +61,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=6)
     args = parser.parse_args()
     torch.manual_seed(0)
-    module = MetaModel(meta_model={"name": args.model}, projector="linear", trainable="lora")
+    module = MetaModel(meta_model={"name": args.model}, projector={"kind": "linear"}, finetune={"method": "lora"})
     module.build(576, 4)
     d = module.projector.net.in_features
     data = batches(args.steps + 1, args.batch, d)

@@ -37,12 +37,12 @@ def test_unknown_key_is_named_by_lightning_cli(tmp_path, capsys):
     (["--data.behaviors", "[sentimnet]"], "data.behaviors: unknown behaviour 'sentimnet'"),
     (["--data.behaviors", "[]"], "data.behaviors: the training combination is empty"),
     (["--data.capture.layers", "[40]"], "data.capture.layers"),
-    (["--model.projector", "identity"], "model.projector: identity needs equal hidden sizes"),
+    (["--model.projector.kind", "identity"], "model.projector.kind: identity needs equal hidden sizes"),
     (["--data.input_model.name", "no-such-alias"], "data.input_model.name: 'no-such-alias'"),
 ])
 def test_bad_settings_end_in_one_line_naming_the_field(tmp_path, capsys, override, needle):
     config = tiny_run_config(tmp_path)  # input llama d=64, meta qwen2: identity is refused only if sizes differ
-    if override[0] == "--model.projector":
+    if override[0] == "--model.projector.kind":
         from tests.helpers.folders import save_byte_model
 
         save_byte_model(tmp_path / "wide_meta", "qwen2", 1, hidden_size=96)
@@ -87,11 +87,12 @@ def _facts_file(tmp_path, kind: str) -> str:
     (["--data.val_size", "-3"], "data.val_size: must be at least 0, got -3"),
     (["--data.test_size", "-1"], "data.test_size: must be at least 0, got -1"),
     (["--data.k", "-1"], "data.k: must be at least 1, got -1"),
-    (["--model.lr", "-1"], "model.lr: -1.0 is out of range. Use a positive learning rate"),
+    (["--model.optimizer.lr", "-1"], "model.optimizer.lr: -1.0 is out of range. Use a positive learning rate"),
     (["--data.eval_test_split", "foo"], "data.eval_test_split: Expected a typing.Literal['train', 'val', 'test', 'all']"),
     (["--data.capture.positions", "middle"], "data.capture.positions: "),
     (["--data.capture.layers", "[40]"], "data.capture.layers: layer 40 is out of range for a model with 4 layers"),
-    (["--model.injection", "add", "--model.inject_layer", "99"], "model.inject_layer: 99 is out of range for a meta-model with"),
+    (["--model.injection.mode", "add", "--model.injection.layer", "99"],
+     "model.injection.layer: 99 is out of range for a meta-model with"),
     (["--data.behavior_options", "{lies: {dataset: FACTS_missing}}"], "data.behavior_options.lies.dataset: no such file"),
     (["--data.behavior_options", "{lies: {dataset: FACTS_empty}}"], "data.behavior_options.lies.dataset: "),
     (["--data.behavior_options", "{lies: {dataset: FACTS_binary}}"], "data.behavior_options.lies.dataset: cannot read"),
@@ -186,7 +187,7 @@ def test_bad_sweep_seeds_give_the_reason(tmp_path, capsys, seeds, needle):
 
 
 @pytest.mark.parametrize("override, line", [
-    (["--model.injection", "bogus"], "model.injection: Expected a typing.Literal['replace', 'add']. Got value: bogus"),
+    (["--model.injection.mode", "bogus"], "model.injection.mode: Expected a typing.Literal['replace', 'add']. Got value: bogus"),
     (["--data.k", "abc"], "data.k: Expected a <class 'int'>. Got value: abc"),
     (["--data.sampling", "random"], "data.sampling: Expected a typing.Literal['uniform', 'proportional']"),
 ])

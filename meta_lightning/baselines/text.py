@@ -56,6 +56,8 @@ def p_yes(loaded, prompts: Sequence[str], batch_size: int = 16) -> torch.Tensor:
             # Positions count from each prompt's first real token, so a left-padded prompt reads as it would alone.
             if loaded.parts.accepts("position_ids"):
                 batch["position_ids"] = (batch["attention_mask"].cumsum(-1) - 1).clamp_min(0)
+            if loaded.parts.keeps_logits:  # the last position only: a batch's full logits would take gigabytes
+                batch["logits_to_keep"] = 1
             logits = model(**batch).logits[:, -1].float().log_softmax(-1)
             out.append((logits[:, yes].logsumexp(-1) - logits[:, no].logsumexp(-1)).sigmoid().cpu())
     finally:

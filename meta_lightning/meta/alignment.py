@@ -22,7 +22,7 @@ def name_embeddings(names: Sequence[str], tokenizer, embeddings: torch.Tensor) -
     for name in dict.fromkeys(names):
         ids = tokenizer.encode(name, add_special_tokens=False)
         if not ids:
-            raise ConfigError("model.projector_init", f"the class name {name!r} encodes to no token",
+            raise ConfigError("model.projector.init", f"the class name {name!r} encodes to no token",
                               "Use projector_init: random with this meta-model")
         out[name] = embeddings[ids].float().mean(0)
     return out
@@ -37,8 +37,8 @@ def fit_closed_form(projector: Projector, features_in: torch.Tensor, layer_index
     ``ridge`` is relative to the features' own scale (a fraction of their mean variance per sample).
     """
     if projector.kind != "linear":
-        raise ConfigError("model.projector_init", f"closed_form needs a linear projector, not {projector.kind!r}",
-                          "Set model.projector: linear, or model.projector_init: random")
+        raise ConfigError("model.projector.init", f"closed_form needs a linear projector, not {projector.kind!r}",
+                          "Set model.projector.kind: linear, or model.projector.init: random")
     x = projector.features(features_in.float(), layer_index).double()
     t = targets.double()
     x_mean, t_mean = x.mean(0), t.mean(0)

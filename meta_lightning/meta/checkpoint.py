@@ -13,7 +13,8 @@ import torch
 
 from meta_lightning.errors import ConfigError
 
-FORMAT = 2
+FORMAT = 3
+"""3: the meta-model's options in groups (injection, projector, prompt, finetune, optimizer)."""
 FIELD = "--ckpt_path"
 
 
@@ -29,6 +30,10 @@ def read_checkpoint(path) -> dict:
                           "Point it at a complete .ckpt written by fit") from e
     if not isinstance(ckpt, dict) or "meta_lightning" not in ckpt or "state_dict" not in ckpt:
         raise ConfigError(FIELD, f"{path} was not written by meta_lightning", "Use a checkpoint from `fit`")
+    if ckpt["meta_lightning"].get("format", 1) < FORMAT:
+        raise ConfigError(FIELD, f"{path} was written by an older meta_lightning (checkpoint format "
+                          f"{ckpt['meta_lightning'].get('format', 1)}, options not yet grouped)",
+                          "Train it again with this version (`fit`)")
     return ckpt
 
 

@@ -41,7 +41,7 @@ def add_placeholder_rows(model: nn.Module, vocab_size: int) -> None:
 def replace_embeddings(embeddings: torch.Tensor, mask: torch.Tensor, vectors: torch.Tensor) -> torch.Tensor:
     """``embeddings`` [B, T, d] with the rows under ``mask`` [B, T] replaced, in order, by ``vectors`` [N, d]."""
     if int(mask.sum()) != vectors.shape[0]:
-        raise ConfigError("model.template", f"{int(mask.sum())} placeholders for {vectors.shape[0]} activation vectors",
+        raise ConfigError("model.prompt.template", f"{int(mask.sum())} placeholders for {vectors.shape[0]} activation vectors",
                           "Each example needs one placeholder per vector")
     return embeddings.masked_scatter(mask.unsqueeze(-1), vectors.to(embeddings.dtype))
 

@@ -16,12 +16,13 @@ from meta_lightning.meta.answers import Readings, greedy_name_then_verdict, yes_
 from meta_lightning.meta.checkpoint import FORMAT as CHECKPOINT_FORMAT
 from meta_lightning.meta.checkpoint import check_capture, check_models
 from meta_lightning.meta.evaluation import DatasetMetrics
-from meta_lightning.meta.inject import Injection, add_at_layer, add_placeholder_rows, replace_embeddings
-from meta_lightning.meta.optim import Schedule, lr_factor, param_groups
-from meta_lightning.meta.options import AnswerFormat, ProjectorInit, Vectors, check_options
-from meta_lightning.meta.projector import Projector, ProjectorKind, layer_indices
-from meta_lightning.meta.prompt import DEFAULT_PLACEHOLDER, DEFAULT_TEMPLATE, PromptBatch, PromptBuilder
-from meta_lightning.meta.trainable import Trainable, apply_trainable
+from meta_lightning.meta.inject import add_at_layer, add_placeholder_rows, replace_embeddings
+from meta_lightning.meta.optim import lr_factor, param_groups
+from meta_lightning.meta.options import (FinetuneOptions, InjectionOptions, MetaOptions, OptimizerOptions,
+                                         ProjectorOptions, PromptOptions, Vectors, as_group, check_options, plain)
+from meta_lightning.meta.projector import Projector, layer_indices
+from meta_lightning.meta.prompt import PromptBatch, PromptBuilder
+from meta_lightning.meta.trainable import apply_trainable
 from meta_lightning.models import ModelSpec
 from meta_lightning.models.architecture import find_layout
 from meta_lightning.models.load import config_layer_count, load_model
@@ -33,63 +34,31 @@ class MetaModel(LightningModule):
 
     Args:
         meta_model: The trainable model. Its ``dtype: auto`` loads float32 everywhere (mixed precision does the rest).
-        injection: ``replace`` (vectors become the placeholders' input embeddings) or ``add`` (norm-matched, at layer k).
-        inject_layer: Decoder block k whose input receives the vectors in ``add`` mode.
-        coefficient: c in h + c*||h||*v/||v|| for ``add`` mode.
-        projector: ``auto`` (identity for the same model, else linear), ``identity``, ``linear`` or ``mlp``.
-        normalize: Scale each vector to unit RMS, then by a learned gain per source layer.
-        standardize: Subtract each source layer's training mean and divide by its per-dimension std before the
-            projector (statistics from the training activations, saved in the checkpoint).
-        trainable: ``lora``, ``attention`` (attention weights only, as in the paper), ``full`` or ``projector``.
-        lora_rank: LoRA rank r.
-        lora_alpha: LoRA alpha.
-        lora_dropout: LoRA dropout.
-        lora_targets: Module names LoRA adapts; ``[all-linear]``: every linear layer but the output head (default:
-            PEFT's choice for the architecture).
-        placeholder: The added special token that marks where activation vectors go.
-        template: The user turn, with ``{activations}`` and ``{question}``.
-        system_prompt: The meta-model's system turn; ``""`` keeps it empty (and short), null lets the chat template
-            insert its default.
-        lr: AdamW peak learning rate (meta-model weights).
-        projector_lr: Learning rate of the projector (default: lr); 0 freezes it (e.g. after ``closed_form``).
-        weight_decay: AdamW weight decay.
-        warmup_steps: Linear warmup steps.
-        schedule: After warmup: ``cosine`` or ``linear`` decay to zero over the run, or ``constant``.
-        answer_format: ``yes_no`` (the target is the verdict) or ``name_then_answer`` (the class name, the
-            separator, then the verdict: "Positive\nNo"; evaluation reads P(Yes) after the model's own greedy name).
-        separator: The one token between the class name and the verdict.
-        max_name_tokens: Most tokens a greedily written class name may take before the separator is forced.
-        chat_template: Wrap the prompt in the meta-model's chat template; false gives a shorter plain prompt.
-        projector_init: ``random``, or ``closed_form``: a ridge regression from the training vectors onto the
-            meta-model's embedding of each one's class name (training labels only; needs a linear projector).
-        ridge: Ridge penalty of ``closed_form``, relative to the features' variance.
+        injection: Where the projected vectors enter (``mode``, ``layer``, ``coefficient``).
+        projector: The map between hidden sizes (``kind``, ``init``, ``ridge``, ``lr``, ``standardize``, ``noise``).
+        prompt: The prompt and the answer's form (``template``, ``chat_template``, ``answer_format``, ...).
+        finetune: Which weights train (``method``: lora, attention, full or projector; the LoRA settings).
+        optimizer: AdamW and its schedule (``lr``, ``weight_decay``, ``warmup_steps``, ``schedule``).
         vectors: ``real``; ``shuffled`` (across the batch) or ``zero`` give the question-only baseline.
-        vector_noise: Std of Gaussian noise added to the projector's (standardised) input features while
-            training only: training vectors then look as uncertain as unseen ones, so the meta-model learns
-            where the class boundary lies instead of memorising well-separated training points.
         samples_to_log: Question/prediction rows written to TensorBoard per dataset and validation.
         eval_behaviors: Datasets reported as out of distribution (their accuracy is hp/<name>_acc, never tuned on).
     """
 
-    def __init__(self, meta_model: ModelSpec = ModelSpec(), injection: Injection = "replace", inject_layer: int = 1,
-                 coefficient: float = 1.0, projector: ProjectorKind = "auto", normalize: bool = False, standardize: bool = False,
-                 trainable: Trainable = "lora",
-                 lora_rank: int = 8, lora_alpha: float = 16.0, lora_dropout: float = 0.0,
-                 lora_targets: Optional[Sequence[str]] = None, placeholder: str = DEFAULT_PLACEHOLDER,
-                 template: str = DEFAULT_TEMPLATE, system_prompt: Optional[str] = "", lr: float = 1e-3,
-                 projector_lr: Optional[float] = None,
-                 weight_decay: float = 0.0, warmup_steps: int = 10, schedule: Schedule = "cosine",
-                 answer_format: AnswerFormat = "yes_no", separator: str = "\n", max_name_tokens: int = 6,
-                 chat_template: bool = True, projector_init: ProjectorInit = "random", ridge: float = 0.01,
-                 vectors: Vectors = "real", vector_noise: float = 0.0, samples_to_log: int = 8,
-                 eval_behaviors: Sequence[str] = ("lies",)):
+    def __init__(self, meta_model: ModelSpec = ModelSpec(), injection: InjectionOptions = InjectionOptions(),
+                 projector: ProjectorOptions = ProjectorOptions(), prompt: PromptOptions = PromptOptions(),
+                 finetune: FinetuneOptions = FinetuneOptions(), optimizer: OptimizerOptions = OptimizerOptions(),
+                 vectors: Vectors = "real", samples_to_log: int = 8, eval_behaviors: Sequence[str] = ("lies",)):
         super().__init__()
-        check_options(locals())
+        groups = {name: as_group(name, value) for name, value in
+                  (("injection", injection), ("projector", projector), ("prompt", prompt), ("finetune", finetune),
+                   ("optimizer", optimizer))}
+        check_options({**groups, "vectors": vectors, "samples_to_log": samples_to_log})
+        self.options = MetaOptions(**groups)
         self.spec = meta_model if isinstance(meta_model, ModelSpec) else ModelSpec(**meta_model)
         self.save_hyperparameters(logger=False)
-        self.hparams["meta_model"] = asdict(self.spec)  # plain data: checkpoints load with weights_only=True
-        self.hparams["lora_targets"] = list(lora_targets) if lora_targets else None
-        self.hparams["eval_behaviors"] = list(eval_behaviors)
+        # plain data: checkpoints load with weights_only=True
+        self.hparams.update(meta_model=asdict(self.spec), eval_behaviors=list(eval_behaviors),
+                            **{name: plain(group) for name, group in groups.items()})
         self.strict_loading = False  # checkpoints hold only the trained weights; the rest is rebuilt from the spec
         self.model = None
         self.projector = None
@@ -118,21 +87,21 @@ class MetaModel(LightningModule):
         on ``training_vectors()``. A checkpoint loaded afterwards replaces both with what it was trained with."""
         self.source = source
         self.build(source.hidden_size, len(source.layers), source.fingerprint)
-        if self.hparams.standardize and source.statistics is not None:
+        if self.options.projector.standardize and source.statistics is not None:
             self.projector.set_statistics(*source.statistics)
-        if self.hparams.projector_init == "closed_form" and training_vectors is not None:
+        if self.options.projector.init == "closed_form" and training_vectors is not None:
             self.align(*training_vectors())
 
     def check_layers(self, num_layers: int) -> None:
-        """``inject_layer`` against the meta-model's block count (read from its config before any weight loads)."""
-        hp = self.hparams
-        if hp.injection == "add" and not 0 <= hp.inject_layer < num_layers:
-            raise ConfigError("model.inject_layer", f"{hp.inject_layer} is out of range for a meta-model with "
+        """``injection.layer`` against the meta-model's block count (read from its config before any weight loads)."""
+        injection = self.options.injection
+        if injection.mode == "add" and not 0 <= injection.layer < num_layers:
+            raise ConfigError("model.injection.layer", f"{injection.layer} is out of range for a meta-model with "
                               f"{num_layers} layers", f"Use 0 to {num_layers - 1}")
 
     def check_before_loading(self) -> None:
         """What can be checked of the meta-model from its config alone (the CLI calls it before any model loads)."""
-        if self.hparams.injection == "add":
+        if self.options.injection.mode == "add":
             count = config_layer_count(self.spec, "model.meta_model")
             if count is not None:
                 self.check_layers(count)
@@ -143,7 +112,8 @@ class MetaModel(LightningModule):
         counts = [v.shape[0] for v in vectors]
         targets = torch.cat([table[n].expand(c, -1) for n, c in zip(names, counts)])
         index = layer_indices(counts, self.num_source_layers)
-        self.alignment_cosine = fit_closed_form(self.projector.cpu(), torch.cat(vectors), index, targets, self.hparams.ridge)
+        self.alignment_cosine = fit_closed_form(self.projector.cpu(), torch.cat(vectors), index, targets,
+                                                self.options.projector.ridge)
         return self.alignment_cosine
 
     def build(self, input_hidden_size: int, num_source_layers: int, input_fingerprint: Optional[str] = None) -> None:
@@ -157,27 +127,27 @@ class MetaModel(LightningModule):
             self._build(input_hidden_size, num_source_layers, input_fingerprint)
 
     def _build(self, input_hidden_size: int, num_source_layers: int, input_fingerprint: Optional[str]) -> None:
-        hp = self.hparams
+        projector, prompt, finetune = self.options.projector, self.options.prompt, self.options.finetune
         spec = self.spec if self.spec.dtype != "auto" else ModelSpec(**{**asdict(self.spec), "dtype": "float32"})
         loaded = load_model(spec, device="cpu", causal_lm=True, field="model.meta_model", check_layers=self.check_layers)
-        self.prompts = PromptBuilder(loaded.tokenizer, hp.placeholder, hp.template, hp.system_prompt, hp.chat_template,
-                                     hp.separator)
-        if hp.answer_format == "name_then_answer":
+        self.prompts = PromptBuilder(loaded.tokenizer, prompt.placeholder, prompt.template, prompt.system_prompt,
+                                     prompt.chat_template, prompt.separator)
+        if prompt.answer_format == "name_then_answer":
             self.prompts.check_separator()
         add_placeholder_rows(loaded.model, len(loaded.tokenizer))
         d_out = loaded.parts.hidden_size
-        kind = hp.projector
+        kind = projector.kind
         if kind == "auto":
             kind = "identity" if (input_fingerprint == loaded.fingerprint and input_hidden_size == d_out) else "linear"
         rms = loaded.model.get_input_embeddings().weight.detach().float().pow(2).mean().sqrt().item()
-        target = rms if hp.injection == "replace" else 1.0
-        self.projector = Projector(input_hidden_size, d_out, kind, num_source_layers, hp.normalize, target,
-                                   standardize=hp.standardize)
-        if hp.projector_lr == 0:
+        target = rms if self.options.injection.mode == "replace" else 1.0
+        self.projector = Projector(input_hidden_size, d_out, kind, num_source_layers, projector.normalize, target,
+                                   standardize=projector.standardize)
+        if projector.lr == 0:
             self.projector.requires_grad_(False)
         self.check_layers(loaded.parts.num_layers)
-        self.model = apply_trainable(loaded.model, loaded.parts, hp.trainable, hp.lora_rank, hp.lora_alpha,
-                                     hp.lora_dropout, hp.lora_targets)
+        self.model = apply_trainable(loaded.model, loaded.parts, finetune.method, finetune.lora_rank,
+                                     finetune.lora_alpha, finetune.lora_dropout, finetune.lora_targets)
         self.model.train()
         self.parts = find_layout(self.model)
         self.num_source_layers = num_source_layers
@@ -187,7 +157,7 @@ class MetaModel(LightningModule):
     # -- forward -------------------------------------------------------------------------------------------
     def names_for(self, batch: QuestionBatch) -> Optional[list]:
         """The class names that start each target answer (``name_then_answer``), else None."""
-        if self.hparams.answer_format != "name_then_answer" or "class_name" not in batch:
+        if self.options.prompt.answer_format != "name_then_answer" or "class_name" not in batch:
             return None
         return batch["class_name"]
 
@@ -198,7 +168,7 @@ class MetaModel(LightningModule):
         counts = [a.shape[0] for a in acts]
         prompt = self.prompts.build(batch["question"], answers, counts, names)
         device = self.projector_device()
-        noise = self.hparams.vector_noise if self.training else 0.0
+        noise = self.options.projector.noise if self.training else 0.0
         vectors = self.projector(torch.cat(acts).to(device).float(), layer_indices(counts, self.num_source_layers, device),
                                  noise=noise)
         if self.hparams.vectors == "zero":
@@ -213,11 +183,12 @@ class MetaModel(LightningModule):
                   "use_cache": use_cache}
         if self.parts.keeps_logits and keep is not None:  # the lm_head runs on the kept positions only (-1: the answer's)
             kwargs["logits_to_keep"] = prompt.targets.shape[1] if keep == -1 else keep
-        if self.hparams.injection == "replace":
+        injection = self.options.injection
+        if injection.mode == "replace":
             embeds = replace_embeddings(self.parts.embeddings(ids), mask, vectors)
             out = self.model(inputs_embeds=embeds, **kwargs)
         else:
-            with add_at_layer(self.parts.layers[self.hparams.inject_layer], mask, vectors, self.hparams.coefficient):
+            with add_at_layer(self.parts.layers[injection.layer], mask, vectors, injection.coefficient):
                 out = self.model(input_ids=ids, **kwargs)
         return out, prompt
 
@@ -243,7 +214,7 @@ class MetaModel(LightningModule):
 
     def read(self, batch: QuestionBatch) -> Readings:
         """Untaught answers: P(Yes) directly, and after the model's own greedy class name (``name_then_answer``)."""
-        naming = self.hparams.answer_format == "name_then_answer"
+        naming = self.options.prompt.answer_format == "name_then_answer"
         out, prompt = self._run(batch, [None] * len(batch["question"]), keep=1, use_cache=naming)
         logits = out.logits[:, -1]
         if not naming:
@@ -253,16 +224,16 @@ class MetaModel(LightningModule):
         cache = getattr(out, self.parts.cache_argument)
         return greedy_name_then_verdict(logits, cache, self.model, prompt.attention_mask.to(device),
                                         prompt.position_ids.to(device), self.prompts.yes_id, self.prompts.no_id,
-                                        self.prompts.separator_ids[0], self.hparams.max_name_tokens,
+                                        self.prompts.separator_ids[0], self.options.prompt.max_name_tokens,
                                         self.prompts.tokenizer.decode, self.parts.cache_argument)
 
     # -- steps ---------------------------------------------------------------------------------------------
     def training_step(self, batch: QuestionBatch, batch_idx: int) -> torch.Tensor:
         loss, p_yes = self.loss_and_p_yes(batch)
         if not torch.isfinite(loss):
-            raise TrainingDiverged(f"model.lr: the loss is {loss.item()} at step {self.global_step} (batch from "
+            raise TrainingDiverged(f"model.optimizer.lr: the loss is {loss.item()} at step {self.global_step} (batch from "
                                    f"{', '.join(sorted(set(batch['behavior'])))}); the run stops instead of training on it. "
-                                   "Lower model.lr, or check the activations for inf/NaN")
+                                   "Lower model.optimizer.lr, or check the activations for inf/NaN")
         acc = ((p_yes >= 0.5) == batch["yes"].to(p_yes.device)).float().mean()
         bs = len(batch["question"])
         prefix = f"baselines/{self.report_as}/" if self.report_as else ""
@@ -306,10 +277,10 @@ class MetaModel(LightningModule):
 
     # -- optimisation --------------------------------------------------------------------------------------
     def configure_optimizers(self):
-        hp = self.hparams
-        optimizer = torch.optim.AdamW(param_groups(self.model, self.projector, hp.lr, hp.projector_lr), lr=hp.lr,
-                                      weight_decay=hp.weight_decay)
-        factor = lr_factor(hp.schedule, hp.warmup_steps, int(self.trainer.estimated_stepping_batches))
+        opt = self.options.optimizer
+        groups = param_groups(self.model, self.projector, opt.lr, self.options.projector.lr)
+        optimizer = torch.optim.AdamW(groups, lr=opt.lr, weight_decay=opt.weight_decay)
+        factor = lr_factor(opt.schedule, opt.warmup_steps, int(self.trainer.estimated_stepping_batches))
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 

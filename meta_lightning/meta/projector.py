@@ -28,10 +28,10 @@ class Projector(nn.Module):
                  normalize: bool = False, target_rms: float = 1.0, mlp_hidden: int = 0, standardize: bool = False):
         super().__init__()
         if kind not in KINDS[1:]:
-            raise ConfigError("model.projector", f"unknown projector {kind!r}", f"Use one of: {', '.join(KINDS)}")
+            raise ConfigError("model.projector.kind", f"unknown projector {kind!r}", f"Use one of: {', '.join(KINDS)}")
         if kind == "identity" and d_in != d_out:
-            raise ConfigError("model.projector", f"identity needs equal hidden sizes, but the input-model has {d_in} "
-                              f"and the meta-model {d_out}", "Use projector: linear or mlp")
+            raise ConfigError("model.projector.kind", f"identity needs equal hidden sizes, but the input-model has {d_in} "
+                              f"and the meta-model {d_out}", "Use projector.kind: linear or mlp")
         self.kind, self.normalize, self.num_source_layers = kind, normalize, num_source_layers
         if kind == "linear":
             self.net = nn.Linear(d_in, d_out)
@@ -51,7 +51,7 @@ class Projector(nn.Module):
         if not self.standardize:
             return
         if mean.shape != self.mean.shape or std.shape != self.std.shape:
-            raise ConfigError("model.standardize", f"statistics of shape {tuple(mean.shape)} do not fit "
+            raise ConfigError("model.projector.standardize", f"statistics of shape {tuple(mean.shape)} do not fit "
                               f"{tuple(self.mean.shape)} (source layers x input hidden size)",
                               "Compute them from the same capture layers and input-model")
         self.mean.copy_(mean)

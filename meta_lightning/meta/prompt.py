@@ -44,7 +44,7 @@ class PromptBuilder:
                  system_prompt: Optional[str] = "", chat_template: bool = True, separator: str = "\n"):
         for name in ("{activations}", "{question}"):
             if template.count(name) != 1:
-                raise ConfigError("model.template",
+                raise ConfigError("model.prompt.template",
                                   f"must contain {name} exactly once (it contains it {template.count(name)} times)",
                                   f"Write e.g. {DEFAULT_TEMPLATE!r}")
         self.tokenizer, self.placeholder, self.template = tokenizer, placeholder, template
@@ -53,7 +53,7 @@ class PromptBuilder:
             tokenizer.add_special_tokens({"additional_special_tokens": [placeholder]}, replace_extra_special_tokens=False)
         ids = tokenizer.encode(placeholder * 3, add_special_tokens=False)
         if len(ids) != 3 or len(set(ids)) != 1:
-            raise ConfigError("model.placeholder", f"{placeholder!r} does not encode to one token id (got {ids})",
+            raise ConfigError("model.prompt.placeholder", f"{placeholder!r} does not encode to one token id (got {ids})",
                               "Choose a placeholder string the tokenizer keeps whole, e.g. <|activation|>")
         self.placeholder_id = ids[0]
         self.yes_id, self.no_id = self._first_id("Yes"), self._first_id("No")
@@ -67,7 +67,7 @@ class PromptBuilder:
     def check_separator(self) -> int:
         """The separator's one token id (answers that name the class first need it)."""
         if len(self.separator_ids) != 1:
-            raise ConfigError("model.separator", f"{self.separator!r} encodes to {len(self.separator_ids)} tokens "
+            raise ConfigError("model.prompt.separator", f"{self.separator!r} encodes to {len(self.separator_ids)} tokens "
                               "in the meta-model's tokenizer", "Choose a separator it keeps as one token, e.g. a newline")
         return self.separator_ids[0]
 
@@ -108,7 +108,7 @@ class PromptBuilder:
             prompt = self.prompt_ids(q, n)
             found = prompt.count(self.placeholder_id)
             if found != n:
-                raise ConfigError("model.template", f"the prompt of example {i} holds {found} placeholders but the "
+                raise ConfigError("model.prompt.template", f"the prompt of example {i} holds {found} placeholders but the "
                                   f"example has {n} activation vectors", "Keep {activations} in the template and "
                                   "do not write the placeholder string in questions")
             ans = self.answer_ids(a, names[i]) if a is not None else []

@@ -74,9 +74,9 @@ class RunReporter(Callback):
         return {"data/behaviors": "+".join(dm.behaviors), "data/eval_behaviors": "+".join(dm.eval_behaviors),
                 "data/input_model": dm.input_model.name, "model/meta_model": m.spec.name,
                 "data/layers": ",".join(str(x) for x in m.source.layers), "data/positions": m.source.positions,
-                "model/injection": m.hparams.injection, "model/trainable": m.hparams.trainable,
-                "model/projector": type(m.projector.net).__name__, "model/lr": m.hparams.lr,
-                "model/lora_rank": m.hparams.lora_rank, "data/seed": dm.seed, "data/train_size": dm.sizes["train"]}
+                "model/injection": m.options.injection.mode, "model/finetune": m.options.finetune.method,
+                "model/projector": type(m.projector.net).__name__, "model/lr": m.options.optimizer.lr,
+                "model/lora_rank": m.options.finetune.lora_rank, "data/seed": dm.seed, "data/train_size": dm.sizes["train"]}
 
     def hp_metric_names(self) -> list[str]:
         dm = self.module.trainer.datamodule

@@ -27,12 +27,12 @@ def apply_trainable(model: nn.Module, parts: ModelParts, mode: str, lora_rank: i
                     lora_dropout: float = 0.0, lora_targets: Optional[Sequence[str]] = None) -> nn.Module:
     """Freeze ``model`` and unfreeze what ``mode`` trains. For ``lora``, returns the PEFT-wrapped model."""
     if mode not in MODES:
-        raise ConfigError("model.trainable", f"unknown mode {mode!r}", f"Use one of: {', '.join(MODES)}")
+        raise ConfigError("model.finetune.method", f"unknown mode {mode!r}", f"Use one of: {', '.join(MODES)}")
     model.requires_grad_(mode == "full")
     if mode == "attention":
         modules = attention_modules(parts)
         if not modules:
-            raise ConfigError("model.trainable", "found no attention sub-module in the meta-model's blocks",
+            raise ConfigError("model.finetune.method", "found no attention sub-module in the meta-model's blocks",
                               "Use trainable: lora or full")
         for m in modules:
             m.requires_grad_(True)
@@ -48,6 +48,6 @@ def apply_trainable(model: nn.Module, parts: ModelParts, mode: str, lora_rank: i
         try:
             model = get_peft_model(model, config)
         except ValueError as e:
-            raise ConfigError("model.lora_targets", str(e).splitlines()[0][:200],
+            raise ConfigError("model.finetune.lora_targets", str(e).splitlines()[0][:200],
                               "Name linear modules that exist in the meta-model, e.g. [q_proj, v_proj]") from e
     return model

@@ -23,7 +23,8 @@ def tiny_run_config(tmp_path: Path, **overrides) -> Path:
                                "init_args": {"save_dir": str(tmp_path / "runs"), "name": "tiny", "default_hp_metric": False}}},
         "data": {"input_model": {"name": str(inp)}, "behaviors": ["sentiment", "emotion"], "capture": {"layers": [1, -1]},
                  "train_size": 12, "val_size": 6, "test_size": 6, "eval_test_size": 12, "batch_size": 4},
-        "model": {"meta_model": {"name": str(meta)}, "trainable": "lora", "lr": 0.01, "warmup_steps": 1},
+        "model": {"meta_model": {"name": str(meta)}, "finetune": {"method": "lora"},
+                  "optimizer": {"lr": 0.01, "warmup_steps": 1}},
     }
     for dotted, value in overrides.items():
         node = config

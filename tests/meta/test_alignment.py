@@ -32,7 +32,7 @@ def test_ridge_shrinks_the_map_towards_the_mean_target():
 
 
 def test_closed_form_needs_a_linear_projector():
-    with pytest.raises(ConfigError, match="^model.projector_init: closed_form needs a linear projector, not 'mlp'"):
+    with pytest.raises(ConfigError, match="^model.projector.init: closed_form needs a linear projector, not 'mlp'"):
         fit_closed_form(Projector(4, 4, "mlp"), torch.randn(8, 4), torch.zeros(8, dtype=torch.long), torch.randn(8, 4), 0.1)
 
 

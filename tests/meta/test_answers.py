@@ -12,8 +12,8 @@ from tests.helpers.folders import save_byte_model
 def module(tmp_path_factory):
     folder = save_byte_model(tmp_path_factory.mktemp("answers") / "meta", "llama", 3)
     torch.manual_seed(0)
-    m = MetaModel(meta_model={"name": str(folder)}, answer_format="name_then_answer", chat_template=False,
-                  max_name_tokens=3, template="{activations}\n{question}\n")
+    m = MetaModel(meta_model={"name": str(folder)}, prompt={"answer_format": "name_then_answer", "chat_template": False,
+                                                             "max_name_tokens": 3, "template": "{activations}\n{question}\n"})
     m.build(8, 2)
     return m.eval()
 
@@ -33,7 +33,7 @@ def _no_cache_reference(m, batch):
         ids = m.prompts.build([batch["question"][i]], [None], [acts.shape[0]]).input_ids
         vectors = m.projector(acts, layer_indices([acts.shape[0]], 2))
         written = []
-        for step in range(m.hparams.max_name_tokens + 2):
+        for step in range(m.options.prompt.max_name_tokens + 2):
             embeds = replace_embeddings(m.parts.embeddings(ids), ids == m.prompts.placeholder_id, vectors)
             logits = m.model(inputs_embeds=embeds).logits[:, -1]
             if step == 0:
@@ -41,7 +41,7 @@ def _no_cache_reference(m, batch):
             if written and written[-1] == sep:
                 out.append((direct, yes_probability(logits, m.prompts.yes_id, m.prompts.no_id), written[:-1]))
                 break
-            token = sep if len(written) == m.hparams.max_name_tokens else int(logits.argmax(-1))
+            token = sep if len(written) == m.options.prompt.max_name_tokens else int(logits.argmax(-1))
             written.append(token)
             ids = torch.cat([ids, torch.tensor([[token]])], 1)
     return out
@@ -59,9 +59,9 @@ def test_greedy_naming_with_the_cache_equals_rerunning_the_whole_sequence(module
 
 @torch.no_grad()
 def test_yes_no_format_reads_one_position_and_names_nothing(module):
-    module.hparams.answer_format = "yes_no"
+    module.options.prompt.answer_format = "yes_no"
     try:
         readings = module.read(_batch())
     finally:
-        module.hparams.answer_format = "name_then_answer"
+        module.options.prompt.answer_format = "name_then_answer"
     assert readings.names == [] and torch.equal(readings.p_direct, readings.p_named)

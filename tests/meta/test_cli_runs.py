@@ -58,18 +58,21 @@ def test_reloaded_checkpoint_differs_from_an_untrained_model(fitted):
 def test_configs_compose_and_print_config_shows_the_full_run(tmp_path, capsys):
     config = tiny_run_config(tmp_path)
     extra = tmp_path / "extra.yaml"
-    extra.write_text("data:\n  k: 2\nmodel:\n  injection: add\n")
+    extra.write_text("data:\n  k: 2\nmodel:\n  injection:\n    mode: add\n  optimizer:\n    warmup_steps: 3\n")
     with pytest.raises(SystemExit):
         main(["fit", "--config", str(config), "--config", str(extra), "--print_config"])
     printed = yaml.safe_load(capsys.readouterr().out)
     assert printed["data"]["k"] == 2 and printed["data"]["train_size"] == 12
-    assert printed["model"]["injection"] == "add" and printed["model"]["trainable"] == "lora"
+    assert printed["model"]["injection"] == {"mode": "add", "layer": 1, "coefficient": 1.0}
+    # A group given in a later file changes only its keys: the first file's optimizer lr stays.
+    assert printed["model"]["optimizer"]["warmup_steps"] == 3 and printed["model"]["optimizer"]["lr"] == 0.01
+    assert printed["model"]["finetune"]["method"] == "lora"
 
 
 @pytest.mark.parametrize("overrides, trained, only", [
-    ({"model.injection": "add", "model.trainable": "attention"}, ("self_attn",), True),
-    ({"model.trainable": "projector", "model.projector": "mlp"}, (), True),
-    ({"model.trainable": "full", "data.sampling": "proportional"}, ("self_attn", "mlp", "layernorm"), False),
+    ({"model.injection.mode": "add", "model.finetune.method": "attention"}, ("self_attn",), True),
+    ({"model.finetune.method": "projector", "model.projector.kind": "mlp"}, (), True),
+    ({"model.finetune.method": "full", "data.sampling": "proportional"}, ("self_attn", "mlp", "layernorm"), False),
 ])
 def test_other_modes_train_what_they_say_end_to_end(tmp_path, overrides, trained, only):
     config = tiny_run_config(tmp_path, **{"trainer.max_steps": 2, "trainer.val_check_interval": 2, **overrides})
@@ -156,7 +159,7 @@ def test_a_nan_loss_stops_the_run_with_one_line_naming_step_and_datasets(tmp_pat
         main(["fit", "--config", str(config)])
     assert e.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
-    assert err.startswith("error: model.lr: the loss is ") and " at step " in err
+    assert err.startswith("error: model.optimizer.lr: the loss is ") and " at step " in err
     assert "(batch from " in err and ("sentiment" in err or "emotion" in err)
 
 

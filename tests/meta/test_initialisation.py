@@ -13,7 +13,7 @@ def folder(tmp_path_factory):
 
 def _built(folder, consume: int):
     torch.manual_seed(0)  # seed_everything, as the CLI runs it before the model is made
-    module = MetaModel(meta_model={"name": str(folder)}, trainable="lora", injection="add")
+    module = MetaModel(meta_model={"name": str(folder)}, finetune={"method": "lora"}, injection={"mode": "add"})
     torch.rand(consume)  # what a first-time GGUF conversion or a capture would draw in between
     module.build(24, 2)
     after = torch.rand(3)
@@ -32,7 +32,7 @@ def test_initialisation_does_not_depend_on_what_drew_from_the_global_generator_b
 
 def test_another_seed_initialises_differently(folder):
     torch.manual_seed(1)
-    module = MetaModel(meta_model={"name": str(folder)}, trainable="lora", injection="add")
+    module = MetaModel(meta_model={"name": str(folder)}, finetune={"method": "lora"}, injection={"mode": "add"})
     module.build(24, 2)
     other = module.state_dict()
     same, _ = _built(folder, 0)

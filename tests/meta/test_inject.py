@@ -110,11 +110,11 @@ def test_projector_standardize_uses_each_layers_statistics_and_they_travel_in_th
     q = Projector(3, 3, "identity", num_source_layers=2, standardize=True)
     q.load_state_dict(p.state_dict())
     assert torch.equal(q.mean, mean) and torch.equal(q.std, std)
-    with pytest.raises(ConfigError, match="model.standardize: statistics of shape"):
+    with pytest.raises(ConfigError, match="model.projector.standardize: statistics of shape"):
         p.set_statistics(mean[:1], std[:1])
 
 
 def test_identity_projector_with_different_hidden_sizes_names_the_fix():
-    with pytest.raises(ConfigError, match="^model.projector: identity needs equal hidden sizes, but the input-model "
-                                          "has 64 and the meta-model 96.*Use projector: linear or mlp"):
+    with pytest.raises(ConfigError, match="^model.projector.kind: identity needs equal hidden sizes, but the input-model "
+                                          "has 64 and the meta-model 96.*Use projector.kind: linear or mlp"):
         Projector(64, 96, "identity")

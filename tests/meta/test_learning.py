@@ -41,20 +41,22 @@ def batch_of(items):
 
 def train_and_test(folder, steps: int = 150, train_size: int = 256, **recipe) -> float:
     torch.manual_seed(0)
-    options = dict(meta_model={"name": str(folder)}, trainable="full", lr=3e-3, chat_template=False,
-                   template="{activations}\n{question}\n", standardize=True, answer_format="name_then_answer",
-                   projector_init="closed_form", projector_lr=0.0)
-    options.update(recipe)
+    options = dict(meta_model={"name": str(folder)}, finetune={"method": "full"}, optimizer={"lr": 3e-3},
+                   prompt={"chat_template": False, "template": "{activations}\n{question}\n",
+                           "answer_format": "name_then_answer"},
+                   projector={"standardize": True, "init": "closed_form", "lr": 0.0})
+    for key, value in recipe.items():  # a group's changes merge into it; a plain option replaces
+        options[key] = {**options.get(key, {}), **value} if isinstance(value, dict) else value
     module = MetaModel(**options)
     module.build(D_IN, VECTORS)
     train, test = planted(train_size, seed=1), planted(200, seed=2)
     x = torch.stack([e["activations"] for e in train])
-    if module.hparams.standardize:
+    if module.options.projector.standardize:
         module.projector.set_statistics(x.mean(0), x.std(0))
-    if module.hparams.projector_init == "closed_form":
+    if module.options.projector.init == "closed_form":
         module.align([e["activations"] for e in train], [e["class_name"] for e in train])
     params = [p for p in module.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=module.hparams.lr)
+    opt = torch.optim.AdamW(params, lr=module.options.optimizer.lr)
     rng = random.Random(0)
     for _ in range(steps):
         loss, _ = module.loss_and_p_yes(batch_of(rng.sample(train, 32)))
@@ -78,7 +80,7 @@ def test_default_recipe_generalises_to_fresh_vectors(meta_folder):
 
 @pytest.mark.parametrize("recipe", [
     {"vectors": "shuffled"},  # question only: the answer cannot be read from the question
-    {"answer_format": "yes_no", "projector_init": "random", "projector_lr": None, "standardize": False},  # the old recipe
+    {"prompt": {"answer_format": "yes_no"}, "projector": {"init": "random", "lr": None, "standardize": False}},  # old
 ], ids=["question_only", "yes_no_random_projector"])
 def test_recipes_that_cannot_read_the_vectors_fail_the_same_test(meta_folder, recipe):
     assert train_and_test(meta_folder, **recipe) < 0.7

@@ -48,12 +48,12 @@ def test_prompt_without_answer_keeps_one_column_for_the_next_token(builder):
 
 
 def test_template_without_fields_is_refused():
-    with pytest.raises(ConfigError, match=r"^model.template: must contain \{activations\} exactly once"):
+    with pytest.raises(ConfigError, match=r"^model.prompt.template: must contain \{activations\} exactly once"):
         PromptBuilder(_fresh_tokenizer(), template="{question}")
 
 
 def test_placeholder_in_a_question_breaks_the_count_and_says_so(builder):
-    with pytest.raises(ConfigError, match="model.template: the prompt of example 0 holds 3 placeholders but the example has 2"):
+    with pytest.raises(ConfigError, match="model.prompt.template: the prompt of example 0 holds 3 placeholders but the example has 2"):
         builder.build(["<|activation|> sneaky"], ["Yes"], [2])
 
 
@@ -88,5 +88,5 @@ def test_plain_prompt_is_the_template_alone_and_shorter_than_the_chat_one():
 
 def test_a_separator_that_is_not_one_token_is_refused_by_name(builder):
     odd = PromptBuilder(_fresh_tokenizer(), separator="hello world")
-    with pytest.raises(ConfigError, match=r"^model.separator: 'hello world' encodes to \d+ tokens"):
+    with pytest.raises(ConfigError, match=r"^model.prompt.separator: 'hello world' encodes to \d+ tokens"):
         odd.build(["Q?"], ["Yes"], [1], names=["A"])

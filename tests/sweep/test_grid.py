@@ -29,7 +29,7 @@ def test_expand_makes_fifteen_cells_per_seed_plus_a_baseline():
 def test_bundles_set_several_keys_and_are_named():
     pairs = [{"name": "a2b", "data.input_model.name": "a", "model.meta_model.name": "b"},
              {"name": "a2c", "data.input_model.name": "a", "model.meta_model.name": "c"}]
-    cells = expand(SweepSettings(grid={"pair": pairs, "model.lr": [0.1]}, baseline=False))
+    cells = expand(SweepSettings(grid={"pair": pairs, "model.optimizer.lr": [0.1]}, baseline=False))
     assert [c.name for c in cells] == ["a2b__lr=0.1__seed0", "a2c__lr=0.1__seed0"]
     assert cells[1].overrides["model.meta_model.name"] == "c" and "name" not in cells[1].overrides
 
@@ -40,7 +40,7 @@ def test_nest_turns_dotted_keys_into_sections():
 
 @pytest.mark.parametrize("grid, field", [({"data.behaviors": []}, "sweep.grid.data.behaviors"),
                                          ({"data.behaviors": {"subsets": []}}, "sweep.grid.data.behaviors"),
-                                         ({"model.lr": 0.1}, "sweep.grid.model.lr"),
+                                         ({"model.optimizer.lr": 0.1}, "sweep.grid.model.optimizer.lr"),
                                          ({"pair": [1, 2]}, "sweep.grid.pair")])
 def test_a_grid_that_cannot_expand_names_its_key(grid, field):
     with pytest.raises(ConfigError) as e:

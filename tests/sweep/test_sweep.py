@@ -95,7 +95,7 @@ def test_dry_run_lists_cells_and_runs_nothing(tmp_path, capsys):
 
 def test_a_failing_cell_is_reported_and_the_others_run(tmp_path, capsys):
     # -1 parses as a float, so only the run itself refuses it.
-    path = tiny_sweep_file(tmp_path, ["sentiment"], grid={"model.lr": [0.01, -1]}, baseline=False)
+    path = tiny_sweep_file(tmp_path, ["sentiment"], grid={"model.optimizer.lr": [0.01, -1]}, baseline=False)
     with pytest.raises(SystemExit):
         main(["sweep", "--config", str(path)])
     cells = tmp_path / "sweep" / "cells"
@@ -105,7 +105,7 @@ def test_a_failing_cell_is_reported_and_the_others_run(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("grid, needle", [
-    ({"model.lr": [0.01, "not-a-number"]}, "sweep.grid (cell lr=not-a-number__seed0): model.lr"),
+    ({"model.optimizer.lr": [0.01, "not-a-number"]}, "sweep.grid (cell lr=not-a-number__seed0): model.optimizer.lr"),
     ({"model.learning_rate": [0.01]}, "learning_rate"),
 ])
 @pytest.mark.parametrize("dry_run", [True, False])
