@@ -18,8 +18,18 @@ from meta_lightning.meta.checkpoint import check_capture, check_models
 from meta_lightning.meta.evaluation import DatasetMetrics
 from meta_lightning.meta.inject import add_at_layer, add_placeholder_rows, replace_embeddings
 from meta_lightning.meta.optim import lr_factor, param_groups
-from meta_lightning.meta.options import (FinetuneOptions, InjectionOptions, MetaOptions, OptimizerOptions,
-                                         ProjectorOptions, PromptOptions, Vectors, as_group, check_options, plain)
+from meta_lightning.meta.options import (
+    FinetuneOptions,
+    InjectionOptions,
+    MetaOptions,
+    OptimizerOptions,
+    ProjectorOptions,
+    PromptOptions,
+    Vectors,
+    as_group,
+    check_options,
+    plain,
+)
 from meta_lightning.meta.projector import Projector, layer_indices
 from meta_lightning.meta.prompt import PromptBatch, PromptBuilder
 from meta_lightning.meta.trainable import apply_trainable

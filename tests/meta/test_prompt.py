@@ -53,7 +53,8 @@ def test_template_without_fields_is_refused():
 
 
 def test_placeholder_in_a_question_breaks_the_count_and_says_so(builder):
-    with pytest.raises(ConfigError, match="model.prompt.template: the prompt of example 0 holds 3 placeholders but the example has 2"):
+    with pytest.raises(ConfigError, match="model.prompt.template: the prompt of example 0 holds 3 placeholders but the "
+                                          "example has 2"):
         builder.build(["<|activation|> sneaky"], ["Yes"], [2])
 
 
