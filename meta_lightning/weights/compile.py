@@ -1,0 +1,201 @@
+"""Programs to weights with Tracr, checked against the RASP evaluator, and the weights as one flat vector.
+
+Stock Tracr spends most of a compile in Haiku's dummy forward pass (``forward.init``), which it runs only to
+learn the parameter shapes and then overwrites every transformer weight. :func:`fast_init` computes the shapes
+abstractly (``jax.eval_shape``) and fills in the two embedding matrices Tracr builds from its vector spaces, so
+the parameters are identical (a test compares them) at a fraction of the cost.
+"""
+from __future__ import annotations
+
+import contextlib
+import random
+import threading
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import numpy as np
+
+from meta_lightning.weights import require_tracr
+from meta_lightning.weights.forward import residual
+from meta_lightning.weights.programs import MAPS, SEQUENCE_MAPS, Program, Ref
+
+VOCAB = frozenset(range(5))
+MAX_SEQ_LEN = 5
+BOS = "BOS"
+_patch_lock = threading.Lock()
+
+
+def to_rasp(program: Program):
+    """The program as a Tracr RASP expression (its output op)."""
+    require_tracr()
+    from tracr.rasp import rasp
+
+    built: list = []
+
+    def sop(ref: Ref):
+        return getattr(rasp, ref) if isinstance(ref, str) else built[ref]
+
+    for op in program:
+        a = [sop(r) for r in op.args]
+        if op.kind == "map":  # simplify=False: two maps stay two layers, as the program says
+            expr = rasp.Map(MAPS[op.fn], a[0], simplify=False)
+        elif op.kind == "sequence_map":
+            expr = rasp.SequenceMap(SEQUENCE_MAPS[op.fn], a[0], a[1])
+        elif op.kind == "selector_width":
+            expr = rasp.SelectorWidth(rasp.Select(a[0], a[1], rasp.Comparison[op.fn]))
+        else:
+            expr = rasp.Aggregate(rasp.Select(a[0], a[1], rasp.Comparison[op.fn]), a[2],
+                                  default=0 if op.numerical else None)
+        built.append(rasp.numerical(expr) if op.numerical else rasp.categorical(expr))
+    return built[-1]
+
+
+@contextlib.contextmanager
+def patched_assembly(fast: bool = True):
+    """Record the vector spaces Tracr embeds with (yields the list of calls); with ``fast``, Tracr's assembly
+    gets its parameters without running the model (see the module docstring)."""
+    require_tracr()
+    import haiku as hk
+    import jax
+    from tracr.compiler import assemble
+
+    real_make, real_without_rng = assemble._make_embedding_modules, hk.without_apply_rng
+    calls: list[dict] = []
+
+    def recording_make(**spaces):
+        calls.append(spaces)
+        return real_make(**spaces)
+
+    def embedding_matrices() -> tuple[np.ndarray, np.ndarray]:
+        """The embedding modules built again outside any trace (cheap: no transformer), read as arrays."""
+        out = []
+
+        def build():
+            modules = real_make(**calls[-1])
+            out.extend(np.asarray(m.w_init(None, None)) for m in (modules.token_embed, modules.pos_embed))
+
+        hk.transform(build).init(None)
+        return out[0], out[1]
+
+    class AbstractInit:
+        def __init__(self, transformed):
+            self.transformed, self.apply = transformed, transformed.apply
+
+        def init(self, rng, *args):
+            shapes = jax.eval_shape(self.transformed.init, rng, *args)
+            params = {k: {p: np.zeros(v.shape, v.dtype) for p, v in d.items()} for k, d in shapes.items()}
+            # The two matrices Tracr's init would have returned; every other parameter it overwrites.
+            params["token_embed"]["embeddings"], params["pos_embed"]["embeddings"] = embedding_matrices()
+            return params
+
+    with _patch_lock:
+        assemble._make_embedding_modules = recording_make
+        if fast:
+            assemble.hk.without_apply_rng = lambda f: AbstractInit(real_without_rng(f))
+        try:
+            yield calls
+        finally:
+            assemble._make_embedding_modules = real_make
+            assemble.hk.without_apply_rng = real_without_rng
+
+
+def compile_program(program: Program, fast: bool = True):
+    """Tracr's assembled model of ``program`` (vocabulary {0..4}, at most 5 positions, non-causal), with
+    ``output_dims``: the residual dimensions its output is read from."""
+    require_tracr()
+    from tracr.compiler import compiling
+
+    with patched_assembly(fast) as calls:
+        model = compiling.compile_rasp_to_model(to_rasp(program), vocab=set(VOCAB), max_seq_len=MAX_SEQ_LEN,
+                                                compiler_bos=BOS)
+    spaces = calls[-1]
+    where = {direction: i for i, direction in enumerate(spaces["residual_space"].basis)}
+    model.output_dims = [where[direction] for direction in spaces["output_space"].basis]
+    return model
+
+
+def random_inputs(rng: random.Random, n: int) -> list[list[int]]:
+    return [[rng.choice(sorted(VOCAB)) for _ in range(rng.randint(1, MAX_SEQ_LEN))] for _ in range(n)]
+
+
+def run(model, inputs: Sequence[Sequence[int]]) -> list[list]:
+    """The compiled model's decoded outputs (BOS position dropped), computed in NumPy, one batch per length."""
+    outputs: dict[int, list] = {}
+    by_length: dict[int, list[int]] = {}
+    for i, x in enumerate(inputs):
+        by_length.setdefault(len(x), []).append(i)
+    categorical = model.output_encoder is not None and hasattr(model.output_encoder, "encoding_map")
+    for members in by_length.values():
+        tokens = np.array([model.input_encoder.encode([BOS] + list(inputs[i])) for i in members])
+        read = residual(model.params, model.model_config, tokens)[..., model.output_dims]
+        rows = read.argmax(-1) if categorical else read[..., 0]
+        for i, row in zip(members, rows.tolist()):
+            outputs[i] = list(model.output_encoder.decode(row) if categorical else row)[1:]
+    return [outputs[i] for i in range(len(inputs))]
+
+
+def _same(a, b, tolerance: float) -> bool:
+    if a is None or b is None:
+        return a is b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return abs(a - b) <= tolerance
+    return a == b
+
+
+@dataclass
+class Check:
+    ok: bool
+    reason: str = ""
+
+
+def evaluate(program: Program, inputs: Sequence[Sequence[int]]) -> tuple[list, Check]:
+    """The RASP evaluator's outputs on ``inputs``; the Check fails where an output is undefined (an aggregate
+    that selects nothing), evaluation fails, or every output is the same value (a constant program)."""
+    from tracr.rasp import rasp
+
+    expr, outputs = to_rasp(program), []
+    for x in inputs:
+        try:
+            want = rasp.evaluate(expr, list(x))
+        except (ValueError, TypeError, ZeroDivisionError) as e:  # e.g. a Select fed an undefined value
+            return outputs, Check(False, f"fails on evaluation ({type(e).__name__}: {e}) on {list(x)}")
+        if any(w is None for w in want):
+            return outputs, Check(False, f"undefined output on {list(x)}")
+        outputs.append(want)
+    values = {round(float(v), 3) for out in outputs for v in out}
+    if len(values) == 1:
+        return outputs, Check(False, f"constant: every position of every input gives {outputs[0][0]}")
+    return outputs, Check(True)
+
+
+def check_compiled(program: Program, model, inputs: Sequence[Sequence[int]], tolerance: float = 1e-2) -> Check:
+    """Whether the compiled model computes what the RASP evaluator does on ``inputs``, and is not constant."""
+    wants, check = evaluate(program, inputs)
+    if not check.ok:
+        return check
+    for x, got, want in zip(inputs, run(model, inputs), wants):
+        if len(got) != len(want) or not all(_same(g, w, tolerance) for g, w in zip(got, want)):
+            return Check(False, f"compiled model gives {got} where RASP gives {want} on {list(x)}")
+    return Check(True)
+
+
+def flat_weights(model) -> np.ndarray:
+    """Every parameter in a fixed order (sorted module names, then parameter names), as one float32 vector."""
+    parts = [np.asarray(model.params[module][name], dtype=np.float32).ravel()
+             for module in sorted(model.params) for name in sorted(model.params[module])]
+    return np.concatenate(parts)
+
+
+def compile_and_check(program: Program, seed: int = 0, checks: int = 32) -> tuple[Optional[object], Check]:
+    """(model, Check). The evaluator runs first, so an undefined or constant program costs no compile; the
+    model is None where the program was rejected before compiling or Tracr cannot compile it."""
+    inputs = random_inputs(random.Random(seed), checks)
+    _, check = evaluate(program, inputs)
+    if not check.ok:
+        return None, check
+    try:
+        model = compile_program(program)
+    except Exception as e:  # Tracr raises NotImplementedError, ValueError, KeyError... for unsupported programs
+        first = str(e).splitlines()[0][:120] if str(e) else ""
+        return None, Check(False, f"does not compile ({type(e).__name__}: {first})")
+    return model, check_compiled(program, model, inputs)

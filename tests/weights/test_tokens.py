@@ -1,0 +1,33 @@
+import random
+
+import pytest
+
+from meta_lightning.weights.programs import HELD_OUT, sample_program
+from meta_lightning.weights.tokens import BOS, EOS, ID, PAD, VOCAB, decode, encode
+
+
+def test_every_sampled_and_held_out_program_round_trips():
+    programs = [sample_program(random.Random(s), random.randint(1, 6)) for s in range(300)] + list(HELD_OUT.values())
+    for program in programs:
+        ids = encode(program)
+        assert ids[0] == ID[BOS] and ids[-1] == ID[EOS]
+        assert decode(ids) == program
+        assert decode(ids + [ID[PAD]] * 5) == program
+
+
+def test_a_program_has_one_spelling():
+    ids = encode(HELD_OUT["reverse"])
+    assert [VOCAB[i] for i in ids][:7] == [BOS, "selector_width", "TRUE", "tokens", "tokens", "categorical",
+                                           "sequence_map"]
+
+
+@pytest.mark.parametrize("tokens, needle", [
+    (["selector_width"], "starts with <bos>"),
+    ([BOS, "inc", EOS], "expected an op kind"),
+    ([BOS, "map", "inc", EOS], "cut short"),
+    ([BOS, "map", "inc", "tokens", "tokens", EOS], "not an encoding"),
+    ([BOS, "map", "inc", "v3", "categorical", EOS], "neither an input nor an earlier op"),
+])
+def test_malformed_sequences_are_refused_not_misread(tokens, needle):
+    with pytest.raises(ValueError, match=needle):
+        decode([ID[t] for t in tokens])
