@@ -24,6 +24,18 @@ def read_yaml(path: Path):
         raise ConfigError("--config", f"{path} is not valid YAML ({str(e).splitlines()[0]})", "Fix the YAML syntax") from e
 
 
+def read_yaml_mapping(config: str) -> dict:
+    """A ``--config`` value (a file, or YAML text as ``expand_extends`` writes it) as a mapping ({} if none)."""
+    if "\n" not in config and Path(config).is_file():
+        data = read_yaml(Path(config))
+    else:
+        try:
+            data = yaml.safe_load(config)
+        except yaml.YAMLError:
+            data = None  # not ours to judge here: the CLI's parser names the error
+    return data if isinstance(data, dict) else {}
+
+
 def _chain(path: Path, seen: tuple[Path, ...] = ()) -> list[str]:
     path = path.resolve()
     if path in seen:

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torchmetrics.functional.classification import binary_auroc
 
-from meta_lightning.meta.evaluation import wilson_interval
+from meta_lightning.intervals import wilson_interval
 
 
 def _features(activations: Sequence[torch.Tensor]) -> torch.Tensor:

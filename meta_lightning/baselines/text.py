@@ -15,7 +15,7 @@ import torch
 from torchmetrics.functional.classification import binary_auroc
 
 from meta_lightning.behaviors.base import Conversation
-from meta_lightning.meta.evaluation import wilson_interval
+from meta_lightning.intervals import wilson_interval
 
 INSTRUCTION = "Here is a conversation:\n{transcript}\n\n{question} Answer Yes or No."
 

@@ -40,6 +40,20 @@ def _document_fields() -> None:
         jsonargparse.set_docstring_parse_options(attribute_docstrings=True)
 
 
+def config_kind(argv: list[str]) -> str:
+    """``kind`` of the run: the last one set by a ``--config`` file (its ``extends:`` chain included) or
+    ``--kind``; ``activations`` where none is."""
+    from meta_lightning.configs import expand_extends, read_yaml_mapping
+
+    kind, args = "activations", expand_extends(list(argv))
+    for flag, value in zip(args, args[1:]):
+        if flag == "--config":
+            kind = read_yaml_mapping(value).get("kind", kind)
+        elif flag == "--kind":
+            kind = value
+    return kind
+
+
 def main(argv: Optional[list[str]] = None) -> None:
     """Run one command line; a user mistake exits 2 with one line, Ctrl-C exits 130 with how to resume."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -47,6 +61,10 @@ def main(argv: Optional[list[str]] = None) -> None:
     try:
         if argv and argv[0] in VERBS:
             _verb(argv[0])(argv[1:])
+        elif config_kind(argv) == "weights":
+            from meta_lightning.commands.weights import WeightsCLI
+
+            WeightsCLI(args=argv)
         else:
             from meta_lightning.commands.lightning import MetaCLI
 

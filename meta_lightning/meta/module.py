@@ -17,7 +17,7 @@ from meta_lightning.meta.checkpoint import FORMAT as CHECKPOINT_FORMAT
 from meta_lightning.meta.checkpoint import check_capture, check_models
 from meta_lightning.meta.evaluation import DatasetMetrics
 from meta_lightning.meta.inject import add_at_layer, add_placeholder_rows, replace_embeddings
-from meta_lightning.meta.optim import lr_factor, param_groups
+from meta_lightning.meta.optim import param_groups
 from meta_lightning.meta.options import (
     FinetuneOptions,
     InjectionOptions,
@@ -36,6 +36,7 @@ from meta_lightning.meta.trainable import apply_trainable
 from meta_lightning.models import ModelSpec
 from meta_lightning.models.architecture import find_layout
 from meta_lightning.models.load import config_layer_count, load_model
+from meta_lightning.schedules import lr_factor
 from meta_lightning.seeding import derive_seed
 
 

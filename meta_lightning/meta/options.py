@@ -11,10 +11,10 @@ from typing import Literal, Optional, Sequence, Union, get_args, get_origin, get
 
 from meta_lightning.errors import ConfigError
 from meta_lightning.meta.inject import Injection
-from meta_lightning.meta.optim import Schedule
 from meta_lightning.meta.projector import ProjectorKind
 from meta_lightning.meta.prompt import DEFAULT_PLACEHOLDER, DEFAULT_TEMPLATE
 from meta_lightning.meta.trainable import Trainable
+from meta_lightning.schedules import Schedule
 
 AnswerFormat = Literal["yes_no", "name_then_answer"]
 ProjectorInit = Literal["random", "closed_form"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from lightning.pytorch.callbacks import Callback
 
-from meta_lightning.meta.evaluation import wilson_interval
+from meta_lightning.intervals import wilson_interval
 from meta_lightning.paths import atomic_write_json
 from meta_lightning.summary import PENDING, add_baseline
 

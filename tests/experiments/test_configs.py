@@ -13,7 +13,8 @@ RUNNABLE = [p for p in ALL if p not in SWEEPS]
 
 def test_there_are_experiments():
     assert {p.name for p in RUNNABLE} >= {"sentiment.yaml", "emotion.yaml", "language.yaml", "multilingual.yaml", "all.yaml",
-                                          "minilm__smollm2.yaml", "llama31_8b__phi2.yaml", "llama31_8b__internlm25_7b.yaml"}
+                                          "minilm__smollm2.yaml", "llama31_8b__phi2.yaml", "llama31_8b__internlm25_7b.yaml",
+                                          "tracr_small.yaml"}
     assert {p.name for p in SWEEPS} >= {"ablation.yaml"}
 
 
@@ -30,6 +31,9 @@ def test_experiment_parses_and_starts_with_a_comment_on_what_and_how_long(path, 
         main(["fit", "--config", str(path), "--print_config"])
     assert e.value.code in (0, None)
     printed = yaml.safe_load(capsys.readouterr().out)
+    if path.parent.name == "weights":  # the weight-reading side: its own CLI, chosen by `kind: weights`
+        assert printed["kind"] == "weights" and printed["data"]["generation"]["programs"] >= 5000
+        return
     assert printed["data"]["behaviors"] and printed["data"]["eval_behaviors"] == ["lies", "lies_answer_only"]
 
 

@@ -1,0 +1,55 @@
+"""fit / validate / test for the weight-reading meta-model: LightningCLI over WeightsMetaModel and
+WeightsDataModule. A config selects it with ``kind: weights`` (see ``experiments/weights/``)."""
+from __future__ import annotations
+
+from jsonargparse import lazy_instance
+from lightning.pytorch import Trainer
+from lightning.pytorch.cli import LightningCLI
+from lightning.pytorch.loggers import TensorBoardLogger
+
+from meta_lightning.commands.lightning import OneLineParser
+from meta_lightning.weights.datamodule import WeightsDataModule
+from meta_lightning.weights.module import WeightsMetaModel
+
+
+class WeightsCLI(LightningCLI):
+    """After ``fit``: the test (held-out sampled programs and the hand-written ones), then the random-weights
+    baseline trained and tested the same way; both summaries land in the run folder."""
+
+    def __init__(self, args=None, run: bool = True):
+        from meta_lightning.commands import EPILOG
+        from meta_lightning.configs import expand_extends
+
+        defaults = {"logger": lazy_instance(TensorBoardLogger, save_dir="runs", name="weights", default_hp_metric=False)}
+        super().__init__(WeightsMetaModel, WeightsDataModule, trainer_defaults=defaults, args=expand_extends(args),
+                         run=run, seed_everything_default=0, save_config_kwargs={"overwrite": True},
+                         parser_kwargs={"prog": "python -m meta_lightning", "epilog": EPILOG},
+                         parser_class=OneLineParser)
+
+    def parse_arguments(self, parser, args) -> None:
+        self.config = parser.parse_args(args)
+
+    def add_arguments_to_parser(self, parser) -> None:
+        parser.add_argument("--kind", type=str, default="weights",
+                            help="weights: this run reads compiled models' weights (activations: the default CLI).")
+        parser.add_argument("--test_after_fit", type=bool, default=True,
+                            help="After fit, test on the held-out sampled and the hand-written programs.")
+        parser.add_argument("--random_baseline", type=bool, default=True,
+                            help="After the test, train and test the same model fed random weights (the program prior).")
+
+    def after_fit(self) -> None:
+        config = self.config[self.subcommand]
+        if not config.get("test_after_fit", True) or self.trainer.interrupted:
+            return
+        self.trainer.test(self.model, datamodule=self.datamodule, verbose=False)
+        if config.get("random_baseline", True) and self.trainer.is_global_zero:
+            print("baseline: random weights", flush=True)
+            hparams = {k: v for k, v in dict(self.model.hparams).items() if not k.startswith("_")}
+            baseline = WeightsMetaModel(**{**hparams, "inputs": "random"})
+            baseline.summary_dir = self.trainer.logger.log_dir if self.trainer.logger else None
+            side = Trainer(accelerator=self.trainer.accelerator, devices=1, precision=self.trainer.precision,
+                           max_steps=self.trainer.max_steps, max_epochs=self.trainer.max_epochs,
+                           gradient_clip_val=self.trainer.gradient_clip_val, logger=False, enable_checkpointing=False,
+                           limit_val_batches=0, num_sanity_val_steps=0, enable_model_summary=False)
+            side.fit(baseline, datamodule=self.datamodule)
+            side.test(baseline, datamodule=self.datamodule, verbose=False)

@@ -1,0 +1,197 @@
+"""The weight-reading meta-model: a small transformer that reads parameter chunks and writes the RASP program.
+
+One transformer over ``[chunk_1 .. chunk_C, <bos>, tok_1 .. tok_L]`` with a prefix-LM mask: the chunks see each
+other (bidirectional), each program token sees every chunk and the tokens before it (causal). It is trained
+on next-token loss over the program. Metrics, per dataset: per-token accuracy (teacher-forced) and whole-program
+exact match (greedy decoding), also per program length. ``inputs: random`` feeds Gaussian noise instead of
+the weights, in training and test alike: the baseline of what the program prior alone gives.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal, Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from lightning.pytorch import LightningModule
+
+from meta_lightning.errors import ConfigError
+from meta_lightning.intervals import wilson_interval
+from meta_lightning.paths import atomic_write_json
+from meta_lightning.schedules import lr_factor
+from meta_lightning.weights.tokens import BOS, EOS, ID, PAD, VOCAB
+
+Inputs = Literal["real", "random"]
+
+
+class WeightsMetaModel(LightningModule):
+    """Decompiles Tracr-compiled transformers into RASP programs.
+
+    Args:
+        d_model: Width of the transformer.
+        layers: Transformer blocks.
+        heads: Attention heads.
+        dropout: Dropout in every block.
+        lr: AdamW peak learning rate (linear warmup, then cosine decay to zero).
+        weight_decay: AdamW weight decay.
+        warmup_steps: Linear warmup steps.
+        inputs: ``real`` weights, or ``random`` (Gaussian noise of the same shape: the program-prior baseline).
+    """
+
+    def __init__(self, d_model: int = 256, layers: int = 4, heads: int = 4, dropout: float = 0.1, lr: float = 1e-3,
+                 weight_decay: float = 0.01, warmup_steps: int = 100, inputs: Inputs = "real"):
+        super().__init__()
+        if d_model % heads:
+            raise ConfigError("model.heads", f"d_model {d_model} is not divisible by {heads} heads",
+                              "Use a head count that divides d_model")
+        if inputs not in ("real", "random"):
+            raise ConfigError("model.inputs", f"unknown value {inputs!r}", "Use real or random")
+        self.save_hyperparameters()
+        self.net: Optional[nn.ModuleDict] = None
+        self.results: dict[str, dict] = {}
+        self.summary_dir: Optional[str] = None  # where test summaries go (default: the logger's run folder)
+
+    def configure_model(self) -> None:
+        if self.net is not None:
+            return
+        dm = self.trainer.datamodule
+        self.build(dm.chunk_size, dm.max_chunks, dm.max_tokens())
+
+    def build(self, chunk_size: int, max_chunks: int, max_tokens: int) -> None:
+        hp = self.hparams
+        block = nn.TransformerEncoderLayer(hp.d_model, hp.heads, 4 * hp.d_model, hp.dropout, batch_first=True,
+                                           norm_first=True)
+        self.net = nn.ModuleDict({
+            "chunk_in": nn.Linear(chunk_size, hp.d_model),  # no norm first: a chunk's mean and scale are information
+            "chunk_pos": nn.Embedding(max_chunks, hp.d_model), "token": nn.Embedding(len(VOCAB), hp.d_model),
+            "token_pos": nn.Embedding(max_tokens, hp.d_model),
+            "body": nn.TransformerEncoder(block, hp.layers, enable_nested_tensor=False),
+            "norm": nn.LayerNorm(hp.d_model), "out": nn.Linear(hp.d_model, len(VOCAB))})
+        self.chunk_size, self.max_chunks, self.max_tokens = chunk_size, max_chunks, max_tokens
+
+    # -- forward -------------------------------------------------------------------------------------------
+    def _inputs(self, chunks: torch.Tensor) -> torch.Tensor:
+        if self.hparams.inputs == "random":  # same shape and scale, no information
+            return torch.randn_like(chunks) * chunks.std().clamp_min(1e-3)
+        return chunks
+
+    def logits(self, chunks: torch.Tensor, chunk_mask: torch.Tensor, tokens: torch.Tensor,
+               token_mask: torch.Tensor) -> torch.Tensor:
+        """Next-token logits at every token position: [B, T, V]."""
+        net = self.net
+        c, t = chunks.shape[1], tokens.shape[1]
+        x = torch.cat([net["chunk_in"](self._inputs(chunks)) + net["chunk_pos"].weight[:c],
+                       net["token"](tokens) + net["token_pos"].weight[:t]], 1)
+        blocked = torch.ones(c + t, c + t, dtype=torch.bool, device=x.device)
+        blocked[:, :c] = False  # everything sees the chunks
+        blocked[c:, c:] = torch.triu(torch.ones(t, t, dtype=torch.bool, device=x.device), 1)  # tokens: causal
+        padding = ~torch.cat([chunk_mask, token_mask], 1)
+        h = net["body"](x, mask=blocked, src_key_padding_mask=padding)
+        return net["out"](net["norm"](h[:, c:]))
+
+    def loss_and_token_accuracy(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Next-token loss; and per program, correct and counted target tokens (teacher-forced)."""
+        tokens, mask = batch["tokens"], batch["token_mask"]
+        logits = self.logits(batch["chunks"], batch["chunk_mask"], tokens[:, :-1], mask[:, :-1])
+        targets = tokens[:, 1:].masked_fill(~mask[:, 1:], -100)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100)
+        right = ((logits.argmax(-1) == targets) & mask[:, 1:]).sum(1)
+        return loss, right, mask[:, 1:].sum(1)
+
+    @torch.no_grad()
+    def greedy(self, chunks: torch.Tensor, chunk_mask: torch.Tensor) -> torch.Tensor:
+        """Greedy programs, [B, max_tokens], padded after <eos>."""
+        b = chunks.shape[0]
+        tokens = torch.full((b, 1), ID[BOS], dtype=torch.long, device=chunks.device)
+        done = torch.zeros(b, dtype=torch.bool, device=chunks.device)
+        for _ in range(self.max_tokens - 1):
+            logits = self.logits(chunks, chunk_mask, tokens, torch.ones_like(tokens, dtype=torch.bool))[:, -1]
+            nxt = logits.argmax(-1).masked_fill(done, ID[PAD])
+            tokens = torch.cat([tokens, nxt[:, None]], 1)
+            done |= nxt == ID[EOS]
+            if done.all():
+                break
+        return tokens
+
+    # -- steps ---------------------------------------------------------------------------------------------
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        loss, right, count = self.loss_and_token_accuracy(batch)
+        self.log("train/loss", loss, prog_bar=True, batch_size=len(count))
+        self.log("train/token_acc", right.sum() / count.sum(), batch_size=len(count))
+        return loss
+
+    def _eval(self, stage: str, batch: dict, dataloader_idx: int) -> None:
+        name = self.trainer.datamodule.eval_names(stage)[dataloader_idx]
+        loss, right, count = self.loss_and_token_accuracy(batch)
+        guess = self.greedy(batch["chunks"], batch["chunk_mask"])
+        exact = []
+        for i in range(len(count)):
+            target = batch["tokens"][i][batch["token_mask"][i]]
+            written = guess[i][guess[i] != ID[PAD]]
+            exact.append(len(written) == len(target) and bool((written == target).all()))
+        rows = self.results.setdefault(f"{stage}/{name}", {"right": 0, "tokens": 0, "rows": []})
+        rows["right"] += int(right.sum())
+        rows["tokens"] += int(count.sum())
+        rows["rows"] += [{"length": int(n), "exact": e, "name": s} for n, e, s in zip(batch["length"], exact, batch["name"])]
+        self.log(f"{stage}/{name}/loss", loss, batch_size=len(count), add_dataloader_idx=False)
+
+    def validation_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> None:
+        self._eval("val", batch, dataloader_idx)
+
+    def test_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> None:
+        self._eval("test", batch, dataloader_idx)
+
+    def on_validation_epoch_start(self) -> None:
+        self.results = {k: v for k, v in self.results.items() if not k.startswith("val/")}
+
+    def on_test_epoch_start(self) -> None:
+        self.results = {k: v for k, v in self.results.items() if not k.startswith("test/")}
+
+    def summarise(self, stage: str) -> dict:
+        """Per dataset: token accuracy, exact match (with 95 % intervals), and both by program length."""
+        out = {}
+        for key, r in self.results.items():
+            if not key.startswith(f"{stage}/"):
+                continue
+            rows, n = r["rows"], len(r["rows"])
+            exact = sum(x["exact"] for x in rows)
+            entry = {"programs": n, "token_accuracy": r["right"] / max(r["tokens"], 1),
+                     "exact_match": exact / max(n, 1), "exact_match_ci95": list(wilson_interval(exact, n)),
+                     "by_length": {}}
+            for length in sorted({x["length"] for x in rows}):
+                of = [x["exact"] for x in rows if x["length"] == length]
+                entry["by_length"][str(length)] = {"programs": len(of), "exact_match": sum(of) / len(of),
+                                                   "exact_match_ci95": list(wilson_interval(sum(of), len(of)))}
+            named = [x for x in rows if x["name"]]
+            if named:
+                entry["programs_exact"] = {x["name"]: x["exact"] for x in named}
+            out[key.split("/", 1)[1]] = entry
+        return out
+
+    def _log_summary(self, stage: str) -> dict:
+        summary = self.summarise(stage)
+        for name, entry in summary.items():
+            self.log(f"{stage}/{name}/exact_match", entry["exact_match"], add_dataloader_idx=False)
+            self.log(f"{stage}/{name}/token_acc", entry["token_accuracy"], add_dataloader_idx=False)
+        return summary
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_summary("val")
+
+    def on_test_epoch_end(self) -> None:
+        summary = self._log_summary("test")
+        log_dir = self.summary_dir or (getattr(self.trainer.logger, "log_dir", None) if self.trainer.logger else None)
+        if log_dir and self.trainer.is_global_zero:
+            path = Path(log_dir) / f"summary{'' if self.hparams.inputs == 'real' else '_' + self.hparams.inputs}.json"
+            atomic_write_json(path, {"inputs": self.hparams.inputs, "datasets": summary})
+            print(json.dumps({"inputs": self.hparams.inputs, **{k: {m: v[m] for m in ("programs", "token_accuracy",
+                  "exact_match", "exact_match_ci95")} for k, v in summary.items()}}, indent=1), flush=True)
+
+    def configure_optimizers(self):
+        hp = self.hparams
+        optimizer = torch.optim.AdamW(self.parameters(), lr=hp.lr, weight_decay=hp.weight_decay)
+        factor = lr_factor("cosine", hp.warmup_steps, int(self.trainer.estimated_stepping_batches))
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+
+from meta_lightning.errors import ConfigError
+from meta_lightning.weights import tracr_available
+from meta_lightning.weights.datamodule import WeightsDataModule, collate, squash, to_chunks
+from meta_lightning.weights.tokens import ID, PAD, encode
+
+needs_tracr = pytest.mark.skipif(not tracr_available(), reason='needs the weights extra: pip install -e ".[weights]"')
+SMALL = {"programs": 16, "shard_size": 8, "max_ops": 3, "checks": 16}
+
+
+def test_weights_are_squashed_and_cut_into_zero_padded_chunks():
+    w = np.array([0.0, 1.0, -1.0, 100.0, 5.0], dtype=np.float32)
+    chunks = to_chunks(w, chunk_size=2, max_chunks=3)
+    assert chunks.shape == (3, 2)
+    assert np.allclose(chunks.flatten().numpy(), np.append(squash(w), 0.0))
+    assert squash(np.array([np.e - 1]))[0] == pytest.approx(1.0)
+    with pytest.raises(ConfigError, match=r"^data.max_chunks: a model has 5 parameters, more than 2 chunks of 2\. "
+                                          r"Raise data.max_chunks to 3"):
+        to_chunks(w, chunk_size=2, max_chunks=2)
+
+
+def test_a_batch_pads_chunks_and_tokens_and_masks_them():
+    import torch
+
+    items = [{"chunks": torch.ones(2, 4), "tokens": torch.tensor([1, 5, 2]), "length": 1, "name": ""},
+             {"chunks": torch.ones(3, 4), "tokens": torch.tensor([1, 5, 6, 7, 2]), "length": 2, "name": "x"}]
+    batch = collate(items)
+    assert batch["chunks"].shape == (2, 3, 4) and batch["chunk_mask"].tolist() == [[True, True, False], [True] * 3]
+    assert batch["tokens"][0].tolist() == [1, 5, 2, ID[PAD], ID[PAD]] and batch["token_mask"].sum().item() == 8
+
+
+@pytest.mark.parametrize("options, needle", [
+    ({"chunk_size": 0}, "data.chunk_size: must be at least 1"),
+    ({"generation": {"min_ops": 3, "max_ops": 2}}, "data.generation.max_ops: 2 is below min_ops 3"),
+    ({"chunk_size": 16, "max_chunks": 4}, "data.max_chunks: 4 chunks of 16 hold fewer than generation.max_params"),
+])
+def test_bad_settings_are_named_before_anything_is_generated(options, needle):
+    with pytest.raises(ConfigError, match="^" + needle):
+        WeightsDataModule(**options)
+
+
+@needs_tracr
+def test_generation_is_cached_by_content_resumes_shards_and_splits_without_overlap(tmp_path, capsys):
+    from meta_lightning.weights.dataset import GenerationSettings, generate, read_splits
+    from meta_lightning.weights.programs import HELD_OUT
+
+    settings = GenerationSettings(**SMALL)
+    folder = generate(settings, str(tmp_path), workers=1)
+    shards = sorted(folder.glob("shard_*.npz"))
+    assert len(shards) == 2 and "generating 2 of 2 shards" in capsys.readouterr().out
+    before = {p.name: p.read_bytes() for p in shards}
+    shards[1].unlink()  # an interrupted run: the missing shard is made again, the same as before
+    assert generate(settings, str(tmp_path), workers=1) == folder
+    assert "generating 1 of 2 shards" in capsys.readouterr().out
+    assert {p.name: p.read_bytes() for p in sorted(folder.glob("shard_*.npz"))} == before
+    assert generate(GenerationSettings(**{**SMALL, "seed": 1}), str(tmp_path), workers=1) != folder
+    splits = read_splits(folder)
+    seen = [tuple(t.tolist()) for s in splits.values() for t in s.tokens]
+    assert len(seen) == len(set(seen)) and 0 < len(seen) <= 16
+    assert not set(seen) & {tuple(encode(p)) for p in HELD_OUT.values()}
+
+
+@needs_tracr
+def test_a_damaged_shard_is_named_with_the_fix(tmp_path):
+    from meta_lightning.weights.dataset import GenerationSettings, generate, read_splits
+
+    folder = generate(GenerationSettings(**SMALL), str(tmp_path), workers=1)
+    (folder / "shard_00000.npz").write_bytes(b"not a shard")
+    with pytest.raises(ConfigError, match=r"^data.cache_dir: shard .*shard_00000.npz is unreadable .*Delete it"):
+        read_splits(folder)
