@@ -18,6 +18,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "download": ("download:download_command", "`download [NAMES ...]` makes models ready offline"),
     "sweep": ("sweep:sweep_command", "`sweep --config experiments/ablation.yaml` runs a grid"),
     "report": ("report:report_command", "`report SWEEP_DIR` tabulates and plots a sweep"),
+    "decompile": ("decompile:decompile_command",
+                  "`decompile --ckpt_path C --params model.npz` writes the RASP program of a Tracr-compiled model"),
 }
 """verb -> (``module:function`` under this package, one line of help)."""
 

@@ -68,3 +68,49 @@ def add_at_layer(layer: nn.Module, mask: torch.Tensor, vectors: torch.Tensor, co
         yield
     finally:
         handle.remove()
+
+
+class ReplaceInjector:
+    """``replace``: the vectors are the placeholders' input embeddings, scaled like the embedding rows."""
+
+    mode = "replace"
+
+    def __init__(self, options):
+        self.options = options
+
+    def check_layers(self, num_layers: int) -> None:
+        """Nothing to check: the embeddings exist in every model."""
+
+    def target_rms(self, embedding_rms: float) -> float:
+        return embedding_rms
+
+    def forward(self, model: nn.Module, parts: ModelParts, ids: torch.Tensor, mask: torch.Tensor,
+                vectors: torch.Tensor, **kwargs):
+        return model(inputs_embeds=replace_embeddings(parts.embeddings(ids), mask, vectors), **kwargs)
+
+
+class AddInjector(ReplaceInjector):
+    """``add``: a norm-matched vector added to the placeholders' residual at the input of block ``layer``."""
+
+    mode = "add"
+
+    def check_layers(self, num_layers: int) -> None:
+        if not 0 <= self.options.layer < num_layers:
+            raise ConfigError("model.injection.layer", f"{self.options.layer} is out of range for a meta-model with "
+                              f"{num_layers} layers", f"Use 0 to {num_layers - 1}")
+
+    def target_rms(self, embedding_rms: float) -> float:
+        return 1.0  # the norm matching sets the scale
+
+    def forward(self, model: nn.Module, parts: ModelParts, ids: torch.Tensor, mask: torch.Tensor,
+                vectors: torch.Tensor, **kwargs):
+        with add_at_layer(parts.layers[self.options.layer], mask, vectors, self.options.coefficient):
+            return model(input_ids=ids, **kwargs)
+
+
+INJECTORS = {cls.mode: cls for cls in (ReplaceInjector, AddInjector)}
+
+
+def make_injector(options) -> ReplaceInjector:
+    """The injector for ``options`` (an InjectionOptions: ``mode``, ``layer``, ``coefficient``)."""
+    return INJECTORS[options.mode](options)

@@ -16,7 +16,7 @@ from meta_lightning.meta.answers import Readings, greedy_name_then_verdict, yes_
 from meta_lightning.meta.checkpoint import FORMAT as CHECKPOINT_FORMAT
 from meta_lightning.meta.checkpoint import check_capture, check_models
 from meta_lightning.meta.evaluation import DatasetMetrics
-from meta_lightning.meta.inject import add_at_layer, add_placeholder_rows, replace_embeddings
+from meta_lightning.meta.inject import add_placeholder_rows, make_injector
 from meta_lightning.meta.optim import param_groups
 from meta_lightning.meta.options import (
     FinetuneOptions,
@@ -65,6 +65,7 @@ class MetaModel(LightningModule):
                    ("optimizer", optimizer))}
         check_options({**groups, "vectors": vectors, "samples_to_log": samples_to_log})
         self.options = MetaOptions(**groups)
+        self.injector = make_injector(self.options.injection)  # the one place the mode is read
         self.spec = meta_model if isinstance(meta_model, ModelSpec) else ModelSpec(**meta_model)
         self.save_hyperparameters(logger=False)
         # plain data: checkpoints load with weights_only=True
@@ -104,18 +105,14 @@ class MetaModel(LightningModule):
             self.align(*training_vectors())
 
     def check_layers(self, num_layers: int) -> None:
-        """``injection.layer`` against the meta-model's block count (read from its config before any weight loads)."""
-        injection = self.options.injection
-        if injection.mode == "add" and not 0 <= injection.layer < num_layers:
-            raise ConfigError("model.injection.layer", f"{injection.layer} is out of range for a meta-model with "
-                              f"{num_layers} layers", f"Use 0 to {num_layers - 1}")
+        """The injection's layer against the meta-model's block count (from its config, before any weight loads)."""
+        self.injector.check_layers(num_layers)
 
     def check_before_loading(self) -> None:
         """What can be checked of the meta-model from its config alone (the CLI calls it before any model loads)."""
-        if self.options.injection.mode == "add":
-            count = config_layer_count(self.spec, "model.meta_model")
-            if count is not None:
-                self.check_layers(count)
+        count = config_layer_count(self.spec, "model.meta_model")
+        if count is not None:
+            self.check_layers(count)
 
     def align(self, vectors: list[torch.Tensor], names: list[str]) -> float:
         """Closed-form projector: every vector of an example onto the embedding of the example's class name."""
@@ -151,7 +148,7 @@ class MetaModel(LightningModule):
         if kind == "auto":
             kind = "identity" if (input_fingerprint == loaded.fingerprint and input_hidden_size == d_out) else "linear"
         rms = loaded.model.get_input_embeddings().weight.detach().float().pow(2).mean().sqrt().item()
-        target = rms if self.options.injection.mode == "replace" else 1.0
+        target = self.injector.target_rms(rms)
         self.projector = Projector(input_hidden_size, d_out, kind, num_source_layers, projector.normalize, target,
                                    standardize=projector.standardize)
         if projector.lr == 0:
@@ -194,13 +191,7 @@ class MetaModel(LightningModule):
                   "use_cache": use_cache}
         if self.parts.keeps_logits and keep is not None:  # the lm_head runs on the kept positions only (-1: the answer's)
             kwargs["logits_to_keep"] = prompt.targets.shape[1] if keep == -1 else keep
-        injection = self.options.injection
-        if injection.mode == "replace":
-            embeds = replace_embeddings(self.parts.embeddings(ids), mask, vectors)
-            out = self.model(inputs_embeds=embeds, **kwargs)
-        else:
-            with add_at_layer(self.parts.layers[injection.layer], mask, vectors, injection.coefficient):
-                out = self.model(input_ids=ids, **kwargs)
+        out = self.injector.forward(self.model, self.parts, ids, mask, vectors, **kwargs)
         return out, prompt
 
     def answer_logits(self, batch: QuestionBatch) -> tuple[torch.Tensor, PromptBatch]:

@@ -16,6 +16,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from meta_lightning.weights import require_tracr
+from meta_lightning.weights.files import flatten
 from meta_lightning.weights.forward import residual
 from meta_lightning.weights.programs import MAPS, SEQUENCE_MAPS, Program, Ref
 
@@ -180,10 +181,8 @@ def check_compiled(program: Program, model, inputs: Sequence[Sequence[int]], tol
 
 
 def flat_weights(model) -> np.ndarray:
-    """Every parameter in a fixed order (sorted module names, then parameter names), as one float32 vector."""
-    parts = [np.asarray(model.params[module][name], dtype=np.float32).ravel()
-             for module in sorted(model.params) for name in sorted(model.params[module])]
-    return np.concatenate(parts)
+    """The compiled model's parameters as the meta-model reads them (see :func:`files.flatten`)."""
+    return flatten(model.params)
 
 
 def compile_and_check(program: Program, seed: int = 0, checks: int = 32) -> tuple[Optional[object], Check]:

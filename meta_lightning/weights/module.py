@@ -21,9 +21,10 @@ from meta_lightning.errors import ConfigError
 from meta_lightning.intervals import wilson_interval
 from meta_lightning.paths import atomic_write_json
 from meta_lightning.schedules import lr_factor
-from meta_lightning.weights.tokens import BOS, EOS, ID, PAD, VOCAB
+from meta_lightning.weights.tokens import BOS, EOS, ID, PAD, VOCAB, allowed_next
 
 Inputs = Literal["real", "random"]
+Decoding = Literal["constrained", "free"]
 
 
 class WeightsMetaModel(LightningModule):
@@ -38,16 +39,21 @@ class WeightsMetaModel(LightningModule):
         weight_decay: AdamW weight decay.
         warmup_steps: Linear warmup steps.
         inputs: ``real`` weights, or ``random`` (Gaussian noise of the same shape: the program-prior baseline).
+        decoding: ``constrained``: greedy over the tokens the program grammar allows next (every guess is a
+            program); ``free``: greedy over the whole vocabulary.
     """
 
     def __init__(self, d_model: int = 256, layers: int = 4, heads: int = 4, dropout: float = 0.1, lr: float = 1e-3,
-                 weight_decay: float = 0.01, warmup_steps: int = 100, inputs: Inputs = "real"):
+                 weight_decay: float = 0.01, warmup_steps: int = 100, inputs: Inputs = "real",
+                 decoding: Decoding = "constrained"):
         super().__init__()
         if d_model % heads:
             raise ConfigError("model.heads", f"d_model {d_model} is not divisible by {heads} heads",
                               "Use a head count that divides d_model")
         if inputs not in ("real", "random"):
             raise ConfigError("model.inputs", f"unknown value {inputs!r}", "Use real or random")
+        if decoding not in ("constrained", "free"):
+            raise ConfigError("model.decoding", f"unknown value {decoding!r}", "Use constrained or free")
         self.save_hyperparameters()
         self.net: Optional[nn.ModuleDict] = None
         self.results: dict[str, dict] = {}
@@ -70,6 +76,38 @@ class WeightsMetaModel(LightningModule):
             "body": nn.TransformerEncoder(block, hp.layers, enable_nested_tensor=False),
             "norm": nn.LayerNorm(hp.d_model), "out": nn.Linear(hp.d_model, len(VOCAB))})
         self.chunk_size, self.max_chunks, self.max_tokens = chunk_size, max_chunks, max_tokens
+
+    # -- checkpoints ---------------------------------------------------------------------------------------
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["weights_model"] = {"chunk_size": self.chunk_size, "max_chunks": self.max_chunks,
+                                       "max_tokens": self.max_tokens}
+
+    @classmethod
+    def from_checkpoint(cls, path: str, field: str = "--ckpt_path") -> "WeightsMetaModel":
+        """A trained model from a ``fit`` checkpoint, ready to decompile; a bad file is a one-line error."""
+        try:
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        except FileNotFoundError as e:
+            raise ConfigError(field, f"no such file: {path}", "Point it at a .ckpt written by fit") from e
+        except Exception as e:  # torch raises many types for a file that is not a (complete) checkpoint
+            raise ConfigError(field, f"cannot read {path}: not a checkpoint, or truncated ({type(e).__name__})",
+                              "Point it at a complete .ckpt written by fit") from e
+        if not isinstance(ckpt, dict) or "weights_model" not in ckpt:
+            raise ConfigError(field, f"{path} is not a weight-reading meta-model's checkpoint",
+                              "Use a checkpoint from `fit --config experiments/weights/...`")
+        model = cls(**{k: v for k, v in ckpt["hyper_parameters"].items() if not k.startswith("_")})
+        model.build(**ckpt["weights_model"])
+        model.load_state_dict(ckpt["state_dict"])
+        return model.eval()
+
+    @torch.no_grad()
+    def decompile(self, weights) -> list[int]:
+        """Greedy program tokens for one compiled model's flattened parameters (``files.flatten``)."""
+        from meta_lightning.weights.datamodule import to_chunks
+
+        chunks = to_chunks(weights, self.chunk_size, self.max_chunks, field="--params")[None]
+        tokens = self.greedy(chunks, torch.ones(chunks.shape[:2], dtype=torch.bool))[0]
+        return [int(t) for t in tokens if int(t) != ID[PAD]]
 
     # -- forward -------------------------------------------------------------------------------------------
     def _inputs(self, chunks: torch.Tensor) -> torch.Tensor:
@@ -108,6 +146,11 @@ class WeightsMetaModel(LightningModule):
         done = torch.zeros(b, dtype=torch.bool, device=chunks.device)
         for _ in range(self.max_tokens - 1):
             logits = self.logits(chunks, chunk_mask, tokens, torch.ones_like(tokens, dtype=torch.bool))[:, -1]
+            if self.hparams.decoding == "constrained":
+                allowed = torch.zeros_like(logits, dtype=torch.bool)
+                for i in (~done).nonzero().flatten().tolist():
+                    allowed[i, allowed_next(tokens[i].tolist())] = True
+                logits = logits.masked_fill(~allowed, float("-inf"))
             nxt = logits.argmax(-1).masked_fill(done, ID[PAD])
             tokens = torch.cat([tokens, nxt[:, None]], 1)
             done |= nxt == ID[EOS]

@@ -55,3 +55,26 @@ def decode(ids: list[int]) -> Program:
     program = tuple(ops)
     check_program(program)
     return program
+
+
+def allowed_next(prefix: list[int]) -> list[int]:
+    """Token ids that can follow ``prefix`` (from <bos>) in some well-formed program: the grammar of
+    :func:`encode`, with references only to inputs and ops already written. Constrained decoding masks the
+    rest, so a guess is always a program."""
+    tokens = [VOCAB[i] for i in prefix[1:]]
+    ops, at = 0, 0
+    while at < len(tokens):  # skip whole ops; stop inside the unfinished one
+        end = at + 2 + ARITY.get(tokens[at], 0) + 1
+        if end > len(tokens):
+            break
+        ops, at = ops + 1, end
+    rest = tokens[at:]
+    if not rest:
+        kinds = list(KINDS) if ops < MAX_OPS else []
+        return [ID[t] for t in kinds + ([EOS] if ops else [])]
+    kind = rest[0]
+    if len(rest) == 1:
+        return [ID[t] for t in {"map": MAPS, "sequence_map": SEQUENCE_MAPS}.get(kind, COMPARISONS)]
+    if len(rest) < 2 + ARITY[kind]:
+        return [ID[t] for t in list(INPUTS) + [f"v{i}" for i in range(ops)]]
+    return [ID[t] for t in ENCODINGS]

@@ -118,3 +118,16 @@ def test_identity_projector_with_different_hidden_sizes_names_the_fix():
     with pytest.raises(ConfigError, match="^model.projector.kind: identity needs equal hidden sizes, but the input-model "
                                           "has 64 and the meta-model 96.*Use projector.kind: linear or mlp"):
         Projector(64, 96, "identity")
+
+
+def test_the_injection_mode_picks_one_injector_that_owns_its_checks_and_scale():
+    from meta_lightning.meta.inject import AddInjector, ReplaceInjector, make_injector
+    from meta_lightning.meta.options import InjectionOptions
+
+    replace, add = make_injector(InjectionOptions()), make_injector(InjectionOptions(mode="add", layer=3))
+    assert type(replace) is ReplaceInjector and type(add) is AddInjector
+    assert replace.target_rms(0.02) == 0.02 and add.target_rms(0.02) == 1.0
+    replace.check_layers(2)  # any depth: the embeddings come first
+    add.check_layers(4)
+    with pytest.raises(ConfigError, match=r"^model.injection.layer: 3 is out of range for a meta-model with 3 layers"):
+        add.check_layers(3)

@@ -20,17 +20,23 @@ def test_the_kind_comes_from_the_config_chain_or_the_flag(tmp_path):
     assert config_kind(["fit", "--kind", "weights"]) == "weights"
 
 
-@needs_tracr
-def test_fit_trains_tests_and_runs_the_random_weights_baseline(tmp_path, capsys):
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
     from meta_lightning.cli import main
 
+    tmp_path = tmp_path_factory.mktemp("weights_fit")
     main(["fit", "--config", str(EXPERIMENTS / "weights" / "tracr_small.yaml"),
           "--data.generation.programs", "24", "--data.generation.shard_size", "12", "--data.generation.max_ops", "3",
           "--data.workers", "1", "--data.cache_dir", str(tmp_path / "cache"), "--trainer.max_steps", "4",
           "--trainer.val_check_interval", "2", "--trainer.enable_progress_bar", "false",
           "--trainer.logger.init_args.save_dir", str(tmp_path / "runs"), "--model.d_model", "32", "--model.layers", "1",
           "--model.heads", "2"])
-    run = tmp_path / "runs" / "weights" / "version_0"
+    return tmp_path / "runs" / "weights" / "version_0"
+
+
+@needs_tracr
+def test_fit_trains_tests_and_runs_the_random_weights_baseline(fitted):
+    run = fitted
     real, random_ = (json.loads((run / f).read_text()) for f in ("summary.json", "summary_random.json"))
     assert real["inputs"] == "real" and random_["inputs"] == "random"
     for summary in (real, random_):
@@ -41,3 +47,49 @@ def test_fit_trains_tests_and_runs_the_random_weights_baseline(tmp_path, capsys)
         assert lo <= hand["exact_match"] <= hi and 0 <= hand["token_accuracy"] <= 1
         assert set(hand["by_length"]) == {"1", "2", "4"}
     assert (run / "config.yaml").is_file() and "kind: weights" in (run / "config.yaml").read_text()
+
+
+@needs_tracr
+def test_decompile_writes_a_program_for_a_params_file_and_for_a_program_file(fitted, tmp_path, capsys):
+    from meta_lightning.cli import main
+    from meta_lightning.weights.compile import compile_program
+    from meta_lightning.weights.files import save_params
+    from meta_lightning.weights.programs import HELD_OUT, describe
+
+    ckpt = next((fitted / "checkpoints").glob("*.ckpt"))
+    save_params(compile_program(HELD_OUT["histogram"]).params, tmp_path / "histogram.npz")
+    main(["decompile", "--ckpt_path", str(ckpt), "--params", str(tmp_path / "histogram.npz")])
+    out = capsys.readouterr().out
+    assert out.startswith("v0 = ") or out.startswith("(not a well-formed program")
+    (tmp_path / "reverse.rasp").write_text(describe(HELD_OUT["reverse"]))
+    main(["decompile", "--ckpt_path", str(ckpt), "--program", str(tmp_path / "reverse.rasp")])
+    out = capsys.readouterr().out
+    assert "# the program compiled:\n" + describe(HELD_OUT["reverse"]) in out and "# exact: " in out
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--ckpt_path", "missing.ckpt", "--params", "x.npz"], "error: --params: no such file: x.npz"),
+    (["--ckpt_path", "missing.ckpt", "--program", "none.rasp"], "error: --program: no such file: none.rasp"),
+])
+def test_decompile_refuses_bad_files_in_one_line(args, needle, capsys):
+    from meta_lightning.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["decompile", *args])
+    assert e.value.code == 2 and capsys.readouterr().err.strip().startswith(needle)
+
+
+def test_decompile_names_a_missing_or_foreign_checkpoint(tmp_path, capsys):
+    import numpy as np
+
+    from meta_lightning.cli import main
+    from meta_lightning.weights.files import save_params
+
+    params = {"token_embed": {"embeddings": np.eye(3)}, "pos_embed": {"embeddings": np.ones((2, 3))}}
+    save_params(params, tmp_path / "m.npz")
+    (tmp_path / "foreign.ckpt").write_bytes(b"not a checkpoint")
+    for ckpt, needle in ((tmp_path / "none.ckpt", "no such file"), (tmp_path / "foreign.ckpt", "not a checkpoint")):
+        with pytest.raises(SystemExit):
+            main(["decompile", "--ckpt_path", str(ckpt), "--params", str(tmp_path / "m.npz")])
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("error: --ckpt_path: ") and needle in err and len(err.splitlines()) == 1

@@ -31,3 +31,22 @@ def test_a_program_has_one_spelling():
 def test_malformed_sequences_are_refused_not_misread(tokens, needle):
     with pytest.raises(ValueError, match=needle):
         decode([ID[t] for t in tokens])
+
+
+def test_the_grammar_admits_every_real_program_and_nothing_malformed():
+    from meta_lightning.weights.tokens import allowed_next
+
+    for s in range(200):
+        ids = encode(sample_program(random.Random(s), random.randint(1, 5)))
+        for i in range(1, len(ids)):
+            assert ids[i] in allowed_next(ids[:i]), (s, i)
+    # after <bos>: an op, not <eos>; a reference can only name an op already written
+    assert ID[EOS] not in allowed_next([ID[BOS]])
+    assert ID["v0"] not in allowed_next([ID[BOS], ID["map"], ID["inc"]])
+    rng = random.Random(0)
+    for _ in range(100):  # a random walk through the grammar always ends in a program
+        ids = [ID[BOS]]
+        while ids[-1] != ID[EOS] and len(ids) < 60:
+            ids.append(rng.choice(allowed_next(ids)))
+        assert ids[-1] == ID[EOS]  # at most MAX_OPS ops, then only <eos>
+        decode(ids)
