@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Literal
 
 import torch
 from jsonargparse import lazy_instance
@@ -67,6 +68,9 @@ class MetaCLI(LightningCLI):
         self.config = parser.parse_args(args)
 
     def add_arguments_to_parser(self, parser) -> None:
+        parser.add_argument("--kind", type=Literal["activations"], default="activations",
+                            help="activations: this run reads an input-model's activations (weights: see "
+                                 "experiments/weights/).")
         parser.add_argument("--test_after_fit", type=bool, default=True,
                             help="After fit, run test on the trained weights and print the summary table.")
         parser.add_argument("--baselines", type=list[str],

@@ -2,6 +2,8 @@
 WeightsDataModule. A config selects it with ``kind: weights`` (see ``experiments/weights/``)."""
 from __future__ import annotations
 
+from typing import Literal
+
 from jsonargparse import lazy_instance
 from lightning.pytorch import Trainer
 from lightning.pytorch.cli import LightningCLI
@@ -30,7 +32,7 @@ class WeightsCLI(LightningCLI):
         self.config = parser.parse_args(args)
 
     def add_arguments_to_parser(self, parser) -> None:
-        parser.add_argument("--kind", type=str, default="weights",
+        parser.add_argument("--kind", type=Literal["weights"], default="weights",
                             help="weights: this run reads compiled models' weights (activations: the default CLI).")
         parser.add_argument("--test_after_fit", type=bool, default=True,
                             help="After fit, test on the held-out sampled and the hand-written programs.")

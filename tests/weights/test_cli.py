@@ -93,3 +93,11 @@ def test_decompile_names_a_missing_or_foreign_checkpoint(tmp_path, capsys):
             main(["decompile", "--ckpt_path", str(ckpt), "--params", str(tmp_path / "m.npz")])
         err = capsys.readouterr().err.strip()
         assert err.startswith("error: --ckpt_path: ") and needle in err and len(err.splitlines()) == 1
+
+
+def test_an_unknown_kind_is_one_line_naming_the_field(capsys):
+    from meta_lightning.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["fit", "--config", str(EXPERIMENTS / "multilingual.yaml"), "--kind", "bogus", "--print_config"])
+    assert e.value.code == 2 and capsys.readouterr().err.startswith("error: kind: Expected a typing.Literal['activations']")
