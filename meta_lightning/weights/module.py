@@ -105,13 +105,17 @@ class WeightsMetaModel(LightningModule):
         """Greedy program tokens for one compiled model's flattened parameters (``files.flatten``)."""
         from meta_lightning.weights.datamodule import to_chunks
 
-        chunks = to_chunks(weights, self.chunk_size, self.max_chunks, field="--params")[None]
+        if weights.size > self.chunk_size * self.max_chunks:
+            raise ConfigError("--params", f"the model has {weights.size} parameters; this meta-model reads at most "
+                              f"{self.chunk_size * self.max_chunks}", "Decompile a smaller compiled model, or train "
+                              "a meta-model with a larger data.max_chunks")
+        chunks = to_chunks(weights, self.chunk_size, self.max_chunks)[None]
         tokens = self.greedy(chunks, torch.ones(chunks.shape[:2], dtype=torch.bool))[0]
         return [int(t) for t in tokens if int(t) != ID[PAD]]
 
     # -- forward -------------------------------------------------------------------------------------------
     def _inputs(self, chunks: torch.Tensor) -> torch.Tensor:
-        if self.hparams.inputs == "random":  # same shape and scale, no information
+        if self.hparams.inputs == "random":  # same shape and scale, no content (the size still shows, as in a real model)
             return torch.randn_like(chunks) * chunks.std().clamp_min(1e-3)
         return chunks
 

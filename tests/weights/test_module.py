@@ -68,3 +68,11 @@ def test_bad_model_options_are_named():
         WeightsMetaModel(d_model=30, heads=4)
     with pytest.raises(ConfigError, match="^model.inputs: unknown value 'noise'"):
         WeightsMetaModel(inputs="noise")
+
+
+def test_decompiling_a_model_larger_than_the_meta_model_reads_is_named():
+    import numpy as np
+
+    with pytest.raises(ConfigError, match=r"^--params: the model has 40 parameters; this meta-model reads at most 32"):
+        _model().decompile(np.zeros(40, dtype=np.float32))
+    assert _model().decompile(np.zeros(20, dtype=np.float32))[0] == ID["<bos>"]
