@@ -172,7 +172,7 @@ def test_ctrl_c_during_cache_says_how_to_resume_in_one_line_and_exits_130(tmp_pa
     assert e.value.code == 130
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("interrupted: ") and "run the same command again to resume" in err[-1]
-    assert not any("Traceback" in line for line in err)
+    assert not any("Traceback" in line for line in err), "\n".join(err)
 
 
 @pytest.mark.parametrize("seeds, needle", [(0, "sweep.seeds: Expected a <class 'list'>. Got value: 0"),

@@ -48,17 +48,15 @@ class OneLineParser(LightningArgumentParser):
         sys.exit(2)
 
 
-class MetaCLI(LightningCLI):
-    """After ``fit``, the run is tested (held-out lies included) and its summary printed and saved."""
+class ProjectCLI(LightningCLI):
+    """What both sides' CLIs share: ``extends:`` expanded, our prog and epilog, one-line errors, seed 0."""
 
-    def __init__(self, args=None, run: bool = True):
-        import sys
-
+    def __init__(self, model_class, datamodule_class, defaults: dict, args=None, run: bool = True):
         from meta_lightning.commands import EPILOG
         from meta_lightning.configs import expand_extends
 
         args = expand_extends(list(sys.argv[1:] if args is None else args))
-        super().__init__(MetaModel, MetaDataModule, trainer_defaults=trainer_defaults(), args=args, run=run,
+        super().__init__(model_class, datamodule_class, trainer_defaults=defaults, args=args, run=run,
                          seed_everything_default=0, save_config_kwargs={"overwrite": True},
                          parser_kwargs={"prog": "python -m meta_lightning", "epilog": EPILOG},
                          parser_class=OneLineParser)
@@ -66,6 +64,13 @@ class MetaCLI(LightningCLI):
     def parse_arguments(self, parser, args) -> None:
         # ``args`` is always given (sys.argv expanded for ``extends:``), so skip LightningCLI's warning about it.
         self.config = parser.parse_args(args)
+
+
+class MetaCLI(ProjectCLI):
+    """After ``fit``, the run is tested (held-out lies included) and its summary printed and saved."""
+
+    def __init__(self, args=None, run: bool = True):
+        super().__init__(MetaModel, MetaDataModule, trainer_defaults(), args, run)
 
     def add_arguments_to_parser(self, parser) -> None:
         parser.add_argument("--kind", type=Literal["activations"], default="activations",

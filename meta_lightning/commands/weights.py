@@ -6,30 +6,20 @@ from typing import Literal
 
 from jsonargparse import lazy_instance
 from lightning.pytorch import Trainer
-from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.loggers import TensorBoardLogger
 
-from meta_lightning.commands.lightning import OneLineParser
+from meta_lightning.commands.lightning import ProjectCLI
 from meta_lightning.weights.datamodule import WeightsDataModule
 from meta_lightning.weights.module import WeightsMetaModel
 
 
-class WeightsCLI(LightningCLI):
+class WeightsCLI(ProjectCLI):
     """After ``fit``: the test (held-out sampled programs and the hand-written ones), then the random-weights
     baseline trained and tested the same way; both summaries land in the run folder."""
 
     def __init__(self, args=None, run: bool = True):
-        from meta_lightning.commands import EPILOG
-        from meta_lightning.configs import expand_extends
-
         defaults = {"logger": lazy_instance(TensorBoardLogger, save_dir="runs", name="weights", default_hp_metric=False)}
-        super().__init__(WeightsMetaModel, WeightsDataModule, trainer_defaults=defaults, args=expand_extends(args),
-                         run=run, seed_everything_default=0, save_config_kwargs={"overwrite": True},
-                         parser_kwargs={"prog": "python -m meta_lightning", "epilog": EPILOG},
-                         parser_class=OneLineParser)
-
-    def parse_arguments(self, parser, args) -> None:
-        self.config = parser.parse_args(args)
+        super().__init__(WeightsMetaModel, WeightsDataModule, defaults, args, run)
 
     def add_arguments_to_parser(self, parser) -> None:
         parser.add_argument("--kind", type=Literal["weights"], default="weights",
