@@ -45,15 +45,20 @@ def fit_logistic(x: torch.Tensor, y: torch.Tensor, num_classes: int, l2: float =
     return lambda new: (((new - mean) / std) @ weight + bias).softmax(-1)
 
 
-def _score_questions(dataset, proba: torch.Tensor, classes: Sequence[str]) -> dict:
-    """Yes/No accuracy of a class probability table ``proba`` [conversations, classes] on ``dataset``'s questions."""
-    p_yes = [float(proba[q.conversation, classes.index(q.asked_label)]) for q in dataset.questions]
+def score_p_yes(dataset, p_yes: torch.Tensor) -> dict:
+    """Accuracy (95 % interval) and AUROC of P(Yes) per question of ``dataset``, against its Yes/No answers."""
     truth = [q.answer == "Yes" for q in dataset.questions]
-    correct = sum((p >= 0.5) == t for p, t in zip(p_yes, truth))
+    correct = sum((float(p) >= 0.5) == t for p, t in zip(p_yes, truth))
     n = len(truth)
-    auroc = binary_auroc(torch.tensor(p_yes), torch.tensor(truth, dtype=torch.long)) if 0 < sum(truth) < n else None
+    auroc = binary_auroc(p_yes, torch.tensor(truth, dtype=torch.long)) if 0 < sum(truth) < n else None
     return {"accuracy": correct / n, "auroc": None if auroc is None else float(auroc), "questions": n,
             "accuracy_ci95": list(wilson_interval(correct, n))}
+
+
+def _score_questions(dataset, proba: torch.Tensor, classes: Sequence[str]) -> dict:
+    """Yes/No accuracy of a class probability table ``proba`` [conversations, classes] on ``dataset``'s questions."""
+    return score_p_yes(dataset, torch.tensor([float(proba[q.conversation, classes.index(q.asked_label)])
+                                              for q in dataset.questions]))
 
 
 def probe_baseline(datamodule, folds: int = 5) -> dict[str, dict]:

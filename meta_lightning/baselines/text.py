@@ -12,10 +12,9 @@ from __future__ import annotations
 from typing import Sequence
 
 import torch
-from torchmetrics.functional.classification import binary_auroc
 
+from meta_lightning.baselines.probe import score_p_yes
 from meta_lightning.behaviors.base import Conversation
-from meta_lightning.intervals import wilson_interval
 
 INSTRUCTION = "Here is a conversation:\n{transcript}\n\n{question} Answer Yes or No."
 
@@ -65,21 +64,12 @@ def p_yes(loaded, prompts: Sequence[str], batch_size: int = 16) -> torch.Tensor:
     return torch.cat(out) if out else torch.zeros(0)
 
 
-def score(dataset, probabilities: torch.Tensor) -> dict:
-    truth = [q.answer == "Yes" for q in dataset.questions]
-    n = len(truth)
-    correct = sum((float(p) >= 0.5) == t for p, t in zip(probabilities, truth))
-    auroc = binary_auroc(probabilities, torch.tensor(truth, dtype=torch.long)) if 0 < sum(truth) < n else None
-    return {"accuracy": correct / n, "auroc": None if auroc is None else float(auroc), "questions": n,
-            "accuracy_ci95": list(wilson_interval(correct, n))}
-
-
 def text_baseline(loaded, datamodule, batch_size: int = 16) -> dict[str, dict]:
     """Zero-shot results per test dataset of ``loaded`` (a LoadedModel of the meta-model's spec)."""
     out = {}
     for test in datamodule.datasets.get("test", []):
         prompts = [render(loaded.tokenizer, test.conversations[q.conversation], q.text) for q in test.questions]
-        result = score(test, p_yes(loaded, prompts, batch_size))
+        result = score_p_yes(test, p_yes(loaded, prompts, batch_size))
         out[test.name] = {**result, "held_out": test.name in datamodule.eval_behaviors,
                           "method": "the meta-model's LM reading the conversation as text, zero-shot"}
     return out

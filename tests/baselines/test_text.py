@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from meta_lightning.baselines.text import answer_token_ids, p_yes, render, score, text_baseline
+from meta_lightning.baselines.probe import score_p_yes
+from meta_lightning.baselines.text import answer_token_ids, p_yes, render, text_baseline
 from meta_lightning.behaviors.base import Conversation, Question
 from meta_lightning.data import MetaDataModule
 from meta_lightning.models.load import load_model
@@ -42,7 +43,7 @@ def test_score_counts_answers_against_the_truth():
     class Set:
         questions = [Question(0, "q", "Yes", "a"), Question(0, "q", "No", "b"), Question(1, "q", "No", "a")]
 
-    out = score(Set(), torch.tensor([0.9, 0.7, 0.2]))
+    out = score_p_yes(Set(), torch.tensor([0.9, 0.7, 0.2]))
     assert out["accuracy"] == pytest.approx(2 / 3) and out["questions"] == 3 and out["auroc"] == 1.0
 
 
