@@ -172,8 +172,11 @@ def evaluate(program: Program, inputs: Sequence[Sequence[int]]) -> tuple[list, C
 def check_compiled(program: Program, model, inputs: Sequence[Sequence[int]], tolerance: float = 1e-2) -> Check:
     """Whether the compiled model computes what the RASP evaluator does on ``inputs``, and is not constant."""
     wants, check = evaluate(program, inputs)
-    if not check.ok:
-        return check
+    return agrees(model, inputs, wants, tolerance) if check.ok else check
+
+
+def agrees(model, inputs: Sequence[Sequence[int]], wants: list, tolerance: float = 1e-2) -> Check:
+    """Whether the compiled model gives the evaluator's outputs ``wants`` on ``inputs``."""
     for x, got, want in zip(inputs, run(model, inputs), wants):
         if len(got) != len(want) or not all(_same(g, w, tolerance) for g, w in zip(got, want)):
             return Check(False, f"compiled model gives {got} where RASP gives {want} on {list(x)}")
@@ -189,7 +192,7 @@ def compile_and_check(program: Program, seed: int = 0, checks: int = 32) -> tupl
     """(model, Check). The evaluator runs first, so an undefined or constant program costs no compile; the
     model is None where the program was rejected before compiling or Tracr cannot compile it."""
     inputs = random_inputs(random.Random(seed), checks)
-    _, check = evaluate(program, inputs)
+    wants, check = evaluate(program, inputs)
     if not check.ok:
         return None, check
     try:
@@ -197,4 +200,4 @@ def compile_and_check(program: Program, seed: int = 0, checks: int = 32) -> tupl
     except Exception as e:  # Tracr raises NotImplementedError, ValueError, KeyError... for unsupported programs
         first = str(e).splitlines()[0][:120] if str(e) else ""
         return None, Check(False, f"does not compile ({type(e).__name__}: {first})")
-    return model, check_compiled(program, model, inputs)
+    return model, agrees(model, inputs, wants)  # the evaluator's outputs from above, not run again
