@@ -22,7 +22,7 @@ def decompile_command(argv: list[str]) -> None:
     source.add_argument("--program", help="A RASP program file to compile with Tracr, then decompile.")
     args = parser.parse_args(argv)
 
-    from meta_lightning.weights.files import flatten, load_params, parse_program
+    from meta_lightning.weights.files import load_params, parse_program
     from meta_lightning.weights.module import WeightsMetaModel
     from meta_lightning.weights.programs import describe
     from meta_lightning.weights.tokens import decode
@@ -38,7 +38,7 @@ def decompile_command(argv: list[str]) -> None:
     else:
         params = load_params(args.params)
     model = WeightsMetaModel.from_checkpoint(args.ckpt_path)
-    tokens = model.decompile(flatten(params))
+    tokens = model.decompile(params)
     try:
         guess = describe(decode(tokens))
     except ValueError as e:  # the model wrote something that is not a program

@@ -23,11 +23,12 @@ import numpy as np
 from meta_lightning.errors import ConfigError
 from meta_lightning.paths import atomic_write_json, file_lock, resolve_cache_dir
 from meta_lightning.weights import require_tracr
+from meta_lightning.weights.layout import Dims, dims_of
 from meta_lightning.weights.programs import HELD_OUT, Program, sample_program
 from meta_lightning.weights.tokens import decode, encode
 
-VERSION = 1
-"""Bump when sampling, compiling or storage changes what a key's files hold."""
+VERSION = 2
+"""2: shards hold each model's sizes (``layout.Dims``), so its parameters can be read as matrices. Bump when sampling, compiling or storage changes what a key's files hold."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def generate_shard(settings: GenerationSettings, shard: int, folder: str) -> dic
 
     count = min(settings.shard_size, settings.programs - shard * settings.shard_size)
     rng = random.Random(f"{settings.seed}:{shard}")
-    weights, tokens, attempts, started = [], [], 0, time.perf_counter()
+    weights, dims, tokens, attempts, started = [], [], [], 0, time.perf_counter()
     while len(tokens) < count:
         attempts += 1
         program = sample_program(rng, rng.randint(settings.min_ops, settings.max_ops))
@@ -75,10 +76,12 @@ def generate_shard(settings: GenerationSettings, shard: int, folder: str) -> dic
         if flat.size > settings.max_params:
             continue
         weights.append(flat)
+        dims.append(dims_of(model.params))
         tokens.append(np.array(encode(program), dtype=np.int16))
     path = _shard_path(Path(folder), shard)
     tmp = path.with_suffix(".tmp.npz")
     np.savez(tmp, weights=np.concatenate(weights), offsets=np.cumsum([0] + [w.size for w in weights]),
+             dims=np.array(dims, dtype=np.int32),
              tokens=np.concatenate(tokens), token_offsets=np.cumsum([0] + [t.size for t in tokens]))
     tmp.replace(path)  # atomic: a shard file is whole or absent
     return {"shard": shard, "programs": count, "attempts": attempts, "seconds": time.perf_counter() - started}
@@ -107,9 +110,10 @@ def generate(settings: GenerationSettings, cache_dir: Optional[str] = None, work
 
 @dataclass
 class ProgramSet:
-    """Programs with their flattened weights (float32) and tokens."""
+    """Programs with their flattened weights (float32), the compiled models' sizes, and tokens."""
 
     weights: list[np.ndarray]
+    dims: list[Dims]
     tokens: list[np.ndarray]
     names: list[str]
     """The hand-written program's name, or "" for a sampled one."""
@@ -121,14 +125,15 @@ class ProgramSet:
         return [len(decode(t.tolist())) for t in self.tokens]
 
 
-def _read_shard(path: Path) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _read_shard(path: Path) -> tuple[list[np.ndarray], list[Dims], list[np.ndarray]]:
     try:
         with np.load(path) as z:
-            w, o, t, to = z["weights"], z["offsets"], z["tokens"], z["token_offsets"]
+            w, o, d, t, to = z["weights"], z["offsets"], z["dims"], z["tokens"], z["token_offsets"]
     except (OSError, ValueError, KeyError) as e:
         raise ConfigError("data.cache_dir", f"shard {path} is unreadable ({type(e).__name__})",
                           "Delete it; the next run generates it again") from e
-    return ([w[o[i]:o[i + 1]] for i in range(len(o) - 1)], [t[to[i]:to[i + 1]] for i in range(len(to) - 1)])
+    return ([w[o[i]:o[i + 1]] for i in range(len(o) - 1)], [Dims(*map(int, row)) for row in d],
+            [t[to[i]:to[i + 1]] for i in range(len(to) - 1)])
 
 
 def split_of(tokens: np.ndarray, fractions: tuple[float, float] = (0.8, 0.1)) -> str:
@@ -141,15 +146,16 @@ def read_splits(folder: Path) -> dict[str, ProgramSet]:
     """The dataset's train/val/test splits, deduplicated, without the held-out programs."""
     held = {tuple(encode(p)) for p in HELD_OUT.values()}
     seen: set[tuple] = set()
-    splits = {s: ProgramSet([], [], []) for s in ("train", "val", "test")}
+    splits = {s: ProgramSet([], [], [], []) for s in ("train", "val", "test")}
     for path in sorted(folder.glob("shard_*.npz")):
-        for w, t in zip(*_read_shard(path)):
+        for w, d, t in zip(*_read_shard(path)):
             key = tuple(t.tolist())
             if key in seen or key in held:
                 continue
             seen.add(key)
             target = splits[split_of(t)]
             target.weights.append(w.astype(np.float32))
+            target.dims.append(d)
             target.tokens.append(t.astype(np.int64))
             target.names.append("")
     return splits
@@ -159,9 +165,11 @@ def hand_written() -> ProgramSet:
     """The held-out programs, compiled (sort is exact on distinct tokens only, so it is not checked here)."""
     from meta_lightning.weights.compile import compile_program, flat_weights
 
-    out = ProgramSet([], [], [])
+    out = ProgramSet([], [], [], [])
     for name, program in HELD_OUT.items():
-        out.weights.append(flat_weights(compile_program(program)))
+        model = compile_program(program)
+        out.weights.append(flat_weights(model))
+        out.dims.append(dims_of(model.params))
         out.tokens.append(np.array(encode(program), dtype=np.int64))
         out.names.append(name)
     return out

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from meta_lightning.errors import ConfigError
+from meta_lightning.weights.layout import dims_of, shapes
 from meta_lightning.weights.programs import COMPARISONS, MAPS, SEQUENCE_MAPS, Op, Program, check_program
 
 
@@ -51,7 +52,27 @@ def load_params(path: str, field: str = "--params") -> dict:
         if "embeddings" not in params.get(needed, {}):
             raise ConfigError(field, f"{path} has no {needed}/embeddings: not a Tracr-compiled model",
                               "Give the parameters of a model compiled by Tracr")
+    check_layout(params, field, str(path))
     return params
+
+
+def check_layout(params: dict, field: str = "--params", path: str = "the model") -> None:
+    """Refuse parameters whose names or shapes are not those of a Tracr-compiled model (see :mod:`.layout`)."""
+    try:
+        dims = dims_of(params)
+        want = shapes(dims)
+    except (KeyError, IndexError) as e:
+        raise ConfigError(field, f"{path} lacks {e.args[0]!r} (or its w): not a Tracr-compiled model",
+                          "Give the parameters of a model compiled by Tracr") from e
+    have = {f"{m}/{n}": tuple(np.shape(v)) for m, d in params.items() for n, v in d.items()}
+    expected = {f"{m}/{n}": s for m, d in want.items() for n, s in d.items()}
+    for key in sorted(set(have) | set(expected)):
+        if have.get(key) != expected.get(key):
+            problem = (f"has an unexpected {key}" if key not in expected else f"lacks {key}" if key not in have
+                       else f"{key} has shape {have[key]}, where a model of {dims.layers} layers and residual width "
+                            f"{dims.residual} has {expected[key]}")
+            raise ConfigError(field, f"{path} {problem}", "Give the parameters of one model compiled by Tracr, "
+                              "saved whole with save_params")
 
 
 _ARG = r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*"

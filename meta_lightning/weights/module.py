@@ -1,7 +1,8 @@
-"""The weight-reading meta-model: a small transformer that reads parameter chunks and writes the RASP program.
+"""The weight-reading meta-model: a small transformer that reads a compiled model's weights and writes its RASP program.
 
-One transformer over ``[chunk_1 .. chunk_C, <bos>, tok_1 .. tok_L]`` with a prefix-LM mask: the chunks see each
-other (bidirectional), each program token sees every chunk and the tokens before it (causal). It is trained
+One transformer over ``[w_1 .. w_N, <bos>, tok_1 .. tok_L]``, where each ``w`` is an input vector (a weight
+matrix or a chunk, :mod:`.encoding`) plus its slot's embedding, with a prefix-LM mask: the weights see each
+other (bidirectional), each program token sees every weight vector and the tokens before it (causal). It is trained
 on next-token loss over the program. Metrics, per dataset: per-token accuracy (teacher-forced) and whole-program
 exact match (greedy decoding), also per program length. ``inputs: random`` feeds Gaussian noise instead of
 the weights, in training and test alike: the baseline of what the program prior alone gives.
@@ -9,6 +10,7 @@ the weights, in training and test alike: the baseline of what the program prior 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Literal, Optional
 
@@ -21,10 +23,13 @@ from meta_lightning.errors import ConfigError
 from meta_lightning.intervals import wilson_interval
 from meta_lightning.paths import atomic_write_json
 from meta_lightning.schedules import lr_factor
+from meta_lightning.weights.encoding import Encoding
 from meta_lightning.weights.tokens import BOS, EOS, ID, PAD, VOCAB, allowed_next
 
 Inputs = Literal["real", "random"]
 Decoding = Literal["constrained", "free"]
+FORMAT = 2
+"""Checkpoint format: 2 stores the input encoding (format 1 read flat chunks only)."""
 
 
 class WeightsMetaModel(LightningModule):
@@ -63,24 +68,23 @@ class WeightsMetaModel(LightningModule):
         if self.net is not None:
             return
         dm = self.trainer.datamodule
-        self.build(dm.chunk_size, dm.max_chunks, dm.max_tokens())
+        self.build(dm.encoding, dm.max_tokens())
 
-    def build(self, chunk_size: int, max_chunks: int, max_tokens: int) -> None:
+    def build(self, encoding: Encoding, max_tokens: int) -> None:
         hp = self.hparams
         block = nn.TransformerEncoderLayer(hp.d_model, hp.heads, 4 * hp.d_model, hp.dropout, batch_first=True,
                                            norm_first=True)
         self.net = nn.ModuleDict({
-            "chunk_in": nn.Linear(chunk_size, hp.d_model),  # no norm first: a chunk's mean and scale are information
-            "chunk_pos": nn.Embedding(max_chunks, hp.d_model), "token": nn.Embedding(len(VOCAB), hp.d_model),
+            "vector_in": nn.Linear(encoding.features(), hp.d_model),  # no norm first: a vector's scale is information
+            "slot": nn.Embedding(encoding.slots(), hp.d_model), "token": nn.Embedding(len(VOCAB), hp.d_model),
             "token_pos": nn.Embedding(max_tokens, hp.d_model),
             "body": nn.TransformerEncoder(block, hp.layers, enable_nested_tensor=False),
             "norm": nn.LayerNorm(hp.d_model), "out": nn.Linear(hp.d_model, len(VOCAB))})
-        self.chunk_size, self.max_chunks, self.max_tokens = chunk_size, max_chunks, max_tokens
+        self.encoding, self.max_tokens = encoding, max_tokens
 
     # -- checkpoints ---------------------------------------------------------------------------------------
     def on_save_checkpoint(self, checkpoint: dict) -> None:
-        checkpoint["weights_model"] = {"chunk_size": self.chunk_size, "max_chunks": self.max_chunks,
-                                       "max_tokens": self.max_tokens}
+        checkpoint["weights_model"] = {"format": FORMAT, "encoding": asdict(self.encoding), "max_tokens": self.max_tokens}
 
     @classmethod
     def from_checkpoint(cls, path: str, field: str = "--ckpt_path") -> "WeightsMetaModel":
@@ -95,61 +99,70 @@ class WeightsMetaModel(LightningModule):
         if not isinstance(ckpt, dict) or "weights_model" not in ckpt:
             raise ConfigError(field, f"{path} is not a weight-reading meta-model's checkpoint",
                               "Use a checkpoint from `fit --config experiments/weights/...`")
+        saved = ckpt["weights_model"]
+        if saved.get("format") != FORMAT:
+            raise ConfigError(field, f"{path} was written by an older meta_lightning (format {saved.get('format', 1)}, "
+                              f"this one reads {FORMAT})", "Train it again with `fit`")
         model = cls(**{k: v for k, v in ckpt["hyper_parameters"].items() if not k.startswith("_")})
-        model.build(**ckpt["weights_model"])
+        model.build(Encoding(**saved["encoding"]), saved["max_tokens"])
         model.load_state_dict(ckpt["state_dict"])
         return model.eval()
 
     @torch.no_grad()
-    def decompile(self, weights) -> list[int]:
-        """Greedy program tokens for one compiled model's flattened parameters (``files.flatten``)."""
-        from meta_lightning.weights.datamodule import to_chunks
-
-        if weights.size > self.chunk_size * self.max_chunks:
-            raise ConfigError("--params", f"the model has {weights.size} parameters; this meta-model reads at most "
-                              f"{self.chunk_size * self.max_chunks}", "Decompile a smaller compiled model, or train "
-                              "a meta-model with a larger data.max_chunks")
-        chunks = to_chunks(weights, self.chunk_size, self.max_chunks)[None]
-        tokens = self.greedy(chunks, torch.ones(chunks.shape[:2], dtype=torch.bool))[0]
+    def decompile(self, params: dict, field: str = "--params") -> list[int]:
+        """Greedy program tokens for one compiled model's parameters (Tracr's nested dict)."""
+        try:
+            vectors, extent, slots = (torch.from_numpy(a)[None] for a in self.encoding.encode(params))
+        except ConfigError as e:
+            raise ConfigError(field, f"the model does not fit this meta-model: {e.problem} ({e.field})",
+                              "Decompile a smaller compiled model, or train a meta-model with a larger "
+                              f"{e.field}") from e
+        batch = {"vectors": vectors, "extent": extent, "slots": slots,
+                 "vector_mask": torch.ones(slots.shape, dtype=torch.bool)}
+        tokens = self.greedy(batch)[0]
         return [int(t) for t in tokens if int(t) != ID[PAD]]
 
     # -- forward -------------------------------------------------------------------------------------------
-    def _inputs(self, chunks: torch.Tensor) -> torch.Tensor:
-        if self.hparams.inputs == "random":  # same shape and scale, no content (the size still shows, as in a real model)
-            return torch.randn_like(chunks) * chunks.std().clamp_min(1e-3)
-        return chunks
+    def prefix(self, batch: dict) -> torch.Tensor:
+        """The input vectors embedded, [B, N, d]: computed once per batch, also when decoding."""
+        vectors = batch["vectors"]
+        if self.hparams.inputs == "random":  # noise in the cells the model has, at their scale: its size still shows
+            real = vectors[batch["extent"]]
+            scale = real.std().clamp_min(1e-3) if real.numel() > 1 else 1.0
+            vectors = torch.randn_like(vectors) * scale * batch["extent"]
+        return self.net["vector_in"](vectors) + self.net["slot"](batch["slots"])
 
-    def logits(self, chunks: torch.Tensor, chunk_mask: torch.Tensor, tokens: torch.Tensor,
+    def logits(self, prefix: torch.Tensor, prefix_mask: torch.Tensor, tokens: torch.Tensor,
                token_mask: torch.Tensor) -> torch.Tensor:
         """Next-token logits at every token position: [B, T, V]."""
         net = self.net
-        c, t = chunks.shape[1], tokens.shape[1]
-        x = torch.cat([net["chunk_in"](self._inputs(chunks)) + net["chunk_pos"].weight[:c],
-                       net["token"](tokens) + net["token_pos"].weight[:t]], 1)
+        c, t = prefix.shape[1], tokens.shape[1]
+        x = torch.cat([prefix, net["token"](tokens) + net["token_pos"].weight[:t]], 1)
         blocked = torch.ones(c + t, c + t, dtype=torch.bool, device=x.device)
-        blocked[:, :c] = False  # everything sees the chunks
+        blocked[:, :c] = False  # everything sees the weights
         blocked[c:, c:] = torch.triu(torch.ones(t, t, dtype=torch.bool, device=x.device), 1)  # tokens: causal
-        padding = ~torch.cat([chunk_mask, token_mask], 1)
+        padding = ~torch.cat([prefix_mask, token_mask], 1)
         h = net["body"](x, mask=blocked, src_key_padding_mask=padding)
         return net["out"](net["norm"](h[:, c:]))
 
     def loss_and_token_accuracy(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Next-token loss; and per program, correct and counted target tokens (teacher-forced)."""
         tokens, mask = batch["tokens"], batch["token_mask"]
-        logits = self.logits(batch["chunks"], batch["chunk_mask"], tokens[:, :-1], mask[:, :-1])
+        logits = self.logits(self.prefix(batch), batch["vector_mask"], tokens[:, :-1], mask[:, :-1])
         targets = tokens[:, 1:].masked_fill(~mask[:, 1:], -100)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100)
         right = ((logits.argmax(-1) == targets) & mask[:, 1:]).sum(1)
         return loss, right, mask[:, 1:].sum(1)
 
     @torch.no_grad()
-    def greedy(self, chunks: torch.Tensor, chunk_mask: torch.Tensor) -> torch.Tensor:
+    def greedy(self, batch: dict) -> torch.Tensor:
         """Greedy programs, [B, max_tokens], padded after <eos>."""
-        b = chunks.shape[0]
-        tokens = torch.full((b, 1), ID[BOS], dtype=torch.long, device=chunks.device)
-        done = torch.zeros(b, dtype=torch.bool, device=chunks.device)
+        prefix, prefix_mask = self.prefix(batch), batch["vector_mask"]
+        b = prefix.shape[0]
+        tokens = torch.full((b, 1), ID[BOS], dtype=torch.long, device=prefix.device)
+        done = torch.zeros(b, dtype=torch.bool, device=prefix.device)
         for _ in range(self.max_tokens - 1):
-            logits = self.logits(chunks, chunk_mask, tokens, torch.ones_like(tokens, dtype=torch.bool))[:, -1]
+            logits = self.logits(prefix, prefix_mask, tokens, torch.ones_like(tokens, dtype=torch.bool))[:, -1]
             if self.hparams.decoding == "constrained":
                 allowed = torch.zeros_like(logits, dtype=torch.bool)
                 for i in (~done).nonzero().flatten().tolist():
@@ -172,7 +185,7 @@ class WeightsMetaModel(LightningModule):
     def _eval(self, stage: str, batch: dict, dataloader_idx: int) -> None:
         name = self.trainer.datamodule.eval_names(stage)[dataloader_idx]
         loss, right, count = self.loss_and_token_accuracy(batch)
-        guess = self.greedy(batch["chunks"], batch["chunk_mask"])
+        guess = self.greedy(batch)
         exact = []
         for i in range(len(count)):
             target = batch["tokens"][i][batch["token_mask"][i]]

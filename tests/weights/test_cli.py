@@ -80,13 +80,12 @@ def test_decompile_refuses_bad_files_in_one_line(args, needle, capsys):
 
 
 def test_decompile_names_a_missing_or_foreign_checkpoint(tmp_path, capsys):
-    import numpy as np
-
     from meta_lightning.cli import main
     from meta_lightning.weights.files import save_params
+    from meta_lightning.weights.layout import Dims
+    from tests.helpers.params import random_params
 
-    params = {"token_embed": {"embeddings": np.eye(3)}, "pos_embed": {"embeddings": np.ones((2, 3))}}
-    save_params(params, tmp_path / "m.npz")
+    save_params(random_params(Dims(1, 5, 2, 3)), tmp_path / "m.npz")
     (tmp_path / "foreign.ckpt").write_bytes(b"not a checkpoint")
     for ckpt, needle in ((tmp_path / "none.ckpt", "no such file"), (tmp_path / "foreign.ckpt", "not a checkpoint")):
         with pytest.raises(SystemExit):

@@ -1,40 +1,33 @@
-import numpy as np
 import pytest
 
 from meta_lightning.errors import ConfigError
 from meta_lightning.weights import tracr_available
-from meta_lightning.weights.datamodule import WeightsDataModule, collate, squash, to_chunks
+from meta_lightning.weights.datamodule import WeightsDataModule, collate
 from meta_lightning.weights.tokens import ID, PAD, encode
 
 needs_tracr = pytest.mark.skipif(not tracr_available(), reason='needs the weights extra: pip install -e ".[weights]"')
 SMALL = {"programs": 16, "shard_size": 8, "max_ops": 3, "checks": 16}
 
 
-def test_weights_are_squashed_and_cut_into_zero_padded_chunks():
-    w = np.array([0.0, 1.0, -1.0, 100.0, 5.0], dtype=np.float32)
-    chunks = to_chunks(w, chunk_size=2, max_chunks=3)
-    assert chunks.shape == (3, 2)
-    assert np.allclose(chunks.flatten().numpy(), np.append(squash(w), 0.0))
-    assert squash(np.array([np.e - 1]))[0] == pytest.approx(1.0)
-    with pytest.raises(ConfigError, match=r"^data.max_chunks: a model has 5 parameters, more than 2 chunks of 2\. "
-                                          r"Raise data.max_chunks to 3"):
-        to_chunks(w, chunk_size=2, max_chunks=2)
-
-
-def test_a_batch_pads_chunks_and_tokens_and_masks_them():
+def test_a_batch_pads_vectors_and_tokens_and_masks_them():
     import torch
 
-    items = [{"chunks": torch.ones(2, 4), "tokens": torch.tensor([1, 5, 2]), "length": 1, "name": ""},
-             {"chunks": torch.ones(3, 4), "tokens": torch.tensor([1, 5, 6, 7, 2]), "length": 2, "name": "x"}]
-    batch = collate(items)
-    assert batch["chunks"].shape == (2, 3, 4) and batch["chunk_mask"].tolist() == [[True, True, False], [True] * 3]
+    def item(n, tokens, length, name):
+        return {"vectors": torch.ones(n, 4), "extent": torch.ones(n, 4, dtype=torch.bool), "slots": torch.arange(n),
+                "tokens": torch.tensor(tokens), "length": length, "name": name}
+
+    batch = collate([item(2, [1, 5, 2], 1, ""), item(3, [1, 5, 6, 7, 2], 2, "x")])
+    assert batch["vectors"].shape == (2, 3, 4) and batch["vector_mask"].tolist() == [[True, True, False], [True] * 3]
+    assert batch["slots"].tolist() == [[0, 1, 0], [0, 1, 2]] and not batch["extent"][0, 2].any()
     assert batch["tokens"][0].tolist() == [1, 5, 2, ID[PAD], ID[PAD]] and batch["token_mask"].sum().item() == 8
 
 
 @pytest.mark.parametrize("options, needle", [
-    ({"chunk_size": 0}, "data.chunk_size: must be at least 1"),
+    ({"encoding": {"rows": 0}}, "data.encoding.rows: must be at least 1"),
+    ({"encoding": {"kind": "pixels"}}, "data.encoding.kind: unknown value 'pixels'. Use matrices or chunks"),
     ({"generation": {"min_ops": 3, "max_ops": 2}}, "data.generation.max_ops: 2 is below min_ops 3"),
-    ({"chunk_size": 16, "max_chunks": 4}, "data.max_chunks: 4 chunks of 16 hold fewer than generation.max_params"),
+    ({"encoding": {"kind": "chunks", "chunk_size": 16, "max_chunks": 4}},
+     "data.encoding.max_chunks: 4 chunks of 16 hold fewer than generation.max_params"),
 ])
 def test_bad_settings_are_named_before_anything_is_generated(options, needle):
     with pytest.raises(ConfigError, match="^" + needle):
@@ -44,6 +37,7 @@ def test_bad_settings_are_named_before_anything_is_generated(options, needle):
 @needs_tracr
 def test_generation_is_cached_by_content_resumes_shards_and_splits_without_overlap(tmp_path, capsys):
     from meta_lightning.weights.dataset import GenerationSettings, generate, read_splits
+    from meta_lightning.weights.layout import dims_of, unflatten
     from meta_lightning.weights.programs import HELD_OUT
 
     settings = GenerationSettings(**SMALL)
@@ -59,6 +53,8 @@ def test_generation_is_cached_by_content_resumes_shards_and_splits_without_overl
     splits = read_splits(folder)
     seen = [tuple(t.tolist()) for s in splits.values() for t in s.tokens]
     assert len(seen) == len(set(seen)) and 0 < len(seen) <= 16
+    for split in splits.values():  # each model's stored sizes read its flat weights back as whole matrices
+        assert all(dims_of(unflatten(w, d)) == d for w, d in zip(split.weights, split.dims))
     assert not set(seen) & {tuple(encode(p)) for p in HELD_OUT.values()}
 
 

@@ -4,34 +4,55 @@ import pytest
 import torch
 
 from meta_lightning.errors import ConfigError
+from meta_lightning.weights.encoding import Encoding
+from meta_lightning.weights.layout import Dims
 from meta_lightning.weights.module import WeightsMetaModel
 from meta_lightning.weights.programs import sample_program
 from meta_lightning.weights.tokens import EOS, ID, encode
+from tests.helpers.params import random_params
 
 
-def _model(**options) -> WeightsMetaModel:
+CHUNKS = Encoding(kind="chunks", chunk_size=8, max_chunks=4)
+
+
+def _model(encoding: Encoding = CHUNKS, **options) -> WeightsMetaModel:
     torch.manual_seed(0)
     m = WeightsMetaModel(d_model=32, layers=2, heads=2, dropout=0.0, **options)
-    m.build(chunk_size=8, max_chunks=4, max_tokens=26)
+    m.build(encoding, max_tokens=26)
     return m
 
 
-def test_tokens_see_every_chunk_and_only_the_tokens_before_them():
+def _batch(vectors: torch.Tensor, mask: torch.Tensor) -> dict:
+    return {"vectors": vectors, "extent": torch.ones_like(vectors, dtype=torch.bool),
+            "slots": torch.arange(vectors.shape[1]).expand(vectors.shape[:2]), "vector_mask": mask}
+
+
+def test_tokens_see_every_weight_vector_and_only_the_tokens_before_them():
     m = _model().eval()
-    chunks, cmask = torch.randn(1, 3, 8), torch.ones(1, 3, dtype=torch.bool)
+    vectors, vmask = torch.randn(1, 3, 8), torch.ones(1, 3, dtype=torch.bool)
     tokens = torch.tensor([encode(sample_program(random.Random(0), 2))])
     tmask = torch.ones_like(tokens, dtype=torch.bool)
-    base = m.logits(chunks, cmask, tokens, tmask)
+    base = m.logits(m.prefix(_batch(vectors, vmask)), vmask, tokens, tmask)
     later = tokens.clone()
     later[0, -1] = ID["inc"]
-    assert torch.allclose(m.logits(chunks, cmask, later, tmask)[0, :-1], base[0, :-1], atol=1e-5)
-    other = chunks.clone()
+    assert torch.allclose(m.logits(m.prefix(_batch(vectors, vmask)), vmask, later, tmask)[0, :-1], base[0, :-1], atol=1e-5)
+    other = vectors.clone()
     other[0, 2] += 1.0
-    assert not torch.allclose(m.logits(other, cmask, tokens, tmask)[0, 0], base[0, 0])
-    # a padded chunk is not read
-    padded = torch.cat([chunks, torch.randn(1, 1, 8)], 1)
-    pmask = torch.tensor([[True, True, True, False]])
-    assert torch.allclose(m.logits(padded, pmask, tokens, tmask), base, atol=1e-5)
+    assert not torch.allclose(m.logits(m.prefix(_batch(other, vmask)), vmask, tokens, tmask)[0, 0], base[0, 0])
+    # a padded vector is not read
+    padded, pmask = torch.cat([vectors, torch.randn(1, 1, 8)], 1), torch.tensor([[True, True, True, False]])
+    assert torch.allclose(m.logits(m.prefix(_batch(padded, pmask)), pmask, tokens, tmask), base, atol=1e-5)
+
+
+def test_random_inputs_put_noise_only_in_the_cells_a_model_has():
+    m = _model(inputs="random")
+    batch = _batch(torch.randn(2, 3, 8), torch.ones(2, 3, dtype=torch.bool))
+    batch["extent"][:, :, 5:] = False
+    seen = []
+    m.net["vector_in"].register_forward_hook(lambda mod, args, out: seen.append(args[0]))
+    m.prefix(batch)
+    noise = seen[0]
+    assert not noise[..., 5:].any() and noise[..., :5].std() > 0.5 and not torch.equal(noise, batch["vectors"])
 
 
 def _train(model: WeightsMetaModel, batch: dict, steps: int = 150) -> float:
@@ -43,7 +64,7 @@ def _train(model: WeightsMetaModel, batch: dict, steps: int = 150) -> float:
         loss.backward()
         opt.step()
     model.eval()
-    guess = model.greedy(batch["chunks"], batch["chunk_mask"])
+    guess = model.greedy(batch)
     exact = 0
     for i in range(len(guess)):
         target = batch["tokens"][i][batch["token_mask"][i]]
@@ -56,7 +77,8 @@ def test_programs_are_read_from_the_weights_and_not_from_noise():
     from meta_lightning.weights.datamodule import collate
 
     g = torch.Generator().manual_seed(0)
-    items = [{"chunks": torch.randn(3, 8, generator=g), "tokens": torch.tensor(encode(sample_program(random.Random(s), 2))),
+    items = [{"vectors": torch.randn(3, 8, generator=g), "extent": torch.ones(3, 8, dtype=torch.bool),
+              "slots": torch.arange(3), "tokens": torch.tensor(encode(sample_program(random.Random(s), 2))),
               "length": 2, "name": ""} for s in range(8)]
     batch = collate(items)
     assert _train(_model(), batch) == 1.0  # each program is told by its own weights
@@ -71,8 +93,16 @@ def test_bad_model_options_are_named():
 
 
 def test_decompiling_a_model_larger_than_the_meta_model_reads_is_named():
-    import numpy as np
+    small, large = random_params(Dims(1, 4, 2, 3)), random_params(Dims(3, 12, 4, 9))
+    model = _model(Encoding(rows=8, cols=8, max_layers=2))
+    with pytest.raises(ConfigError, match=r"^--params: the model does not fit this meta-model: a model needs 12, more "
+                                          r"than 8 \(data.encoding.rows\)\. .* a larger data.encoding.rows"):
+        model.decompile(large)
+    assert model.decompile(small)[0] == ID["<bos>"]
 
-    with pytest.raises(ConfigError, match=r"^--params: the model has 40 parameters; this meta-model reads at most 32"):
-        _model().decompile(np.zeros(40, dtype=np.float32))
-    assert _model().decompile(np.zeros(20, dtype=np.float32))[0] == ID["<bos>"]
+
+def test_a_checkpoint_of_the_older_format_is_refused_in_one_line(tmp_path):
+    torch.save({"weights_model": {"chunk_size": 8, "max_chunks": 4, "max_tokens": 26}, "hyper_parameters": {},
+                "state_dict": {}}, tmp_path / "old.ckpt")
+    with pytest.raises(ConfigError, match=r"^--ckpt_path: .*old.ckpt was written by an older meta_lightning \(format 1"):
+        WeightsMetaModel.from_checkpoint(str(tmp_path / "old.ckpt"))
