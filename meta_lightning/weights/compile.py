@@ -8,6 +8,7 @@ the parameters are identical (a test compares them) at a fraction of the cost.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import random
 import threading
 from dataclasses import dataclass
@@ -106,9 +107,17 @@ def compile_program(program: Program, fast: bool = True):
     require_tracr()
     from tracr.compiler import compiling
 
+    from tracr.rasp import rasp
+
     with patched_assembly(fast) as calls:
-        model = compiling.compile_rasp_to_model(to_rasp(program), vocab=set(VOCAB), max_seq_len=MAX_SEQ_LEN,
-                                                compiler_bos=BOS)
+        # Tracr labels each op by a process-wide counter and sorts the residual stream by label, so "map_10"
+        # would come before "map_9": ids from 1 for each program make its weights the same in any process.
+        outer, rasp.RASPExpr._ids = rasp.RASPExpr._ids, itertools.count(1)
+        try:
+            model = compiling.compile_rasp_to_model(to_rasp(program), vocab=set(VOCAB), max_seq_len=MAX_SEQ_LEN,
+                                                    compiler_bos=BOS)
+        finally:
+            rasp.RASPExpr._ids = outer
     spaces = calls[-1]
     where = {direction: i for i, direction in enumerate(spaces["residual_space"].basis)}
     model.output_dims = [where[direction] for direction in spaces["output_space"].basis]

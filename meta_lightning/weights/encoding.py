@@ -1,8 +1,8 @@
 """How a compiled model's parameters become the meta-model's input vectors.
 
 ``matrices`` (the default): one vector per weight matrix. Each matrix is laid on a fixed canvas with the
-residual stream along the rows (:func:`layout.matrices`), its bias in an extra row or column, so the same
-canvas cell means the same kind of weight in every model; the vector's slot says which matrix of which layer
+residual stream along the rows (:func:`layout.matrices`), sorted by what writes them, its bias in an extra
+row or column, so the same canvas cell means the same kind of weight in every model; the vector's slot says which matrix of which layer
 it is. ``chunks``: the flattened parameters cut into ``chunk_size`` pieces, slot = chunk index (the paper's
 encoding, where a cell's meaning shifts with every model's sizes).
 
@@ -19,7 +19,7 @@ import numpy as np
 
 from meta_lightning.errors import ConfigError
 from meta_lightning.weights.files import flatten
-from meta_lightning.weights.layout import POSITIONS, TOKENS, Dims, dims_of, matrices, shapes, slots
+from meta_lightning.weights.layout import POSITIONS, TOKENS, Dims, dims_of, matrices, residual_order, shapes, slots
 
 
 def squash(weights: np.ndarray) -> np.ndarray:
@@ -38,6 +38,9 @@ class Encoding:
     """matrices: the widest attention or MLP layer read (canvas columns; one more holds biases)."""
     max_layers: int = 8
     """matrices: the most transformer blocks read."""
+    sort_residual: bool = True
+    """matrices: residual rows sorted by what writes them (inputs, then each layer; ``layout.residual_order``),
+    not by Tracr's label order, which moves an op's rows with how its name sorts."""
     chunk_size: int = 512
     """chunks: parameters per input vector."""
     max_chunks: int = 48
@@ -77,7 +80,7 @@ class Encoding:
             extent = np.arange(vectors.size) < flat.size
             shape = (count, self.chunk_size)
             return vectors.reshape(shape), extent.reshape(shape), np.arange(count)
-        found = list(matrices(params))
+        found = list(matrices(params, residual_order(params) if self.sort_residual else None))
         canvas = np.zeros((len(found), self.rows + 1, self.cols + 1), dtype=np.float32)
         extent = np.zeros(canvas.shape, dtype=bool)
         for i, (_, w, width_bias, residual_bias) in enumerate(found):

@@ -7,7 +7,7 @@ stream along its rows (:data:`ROLES`), which is how :mod:`meta_lightning.weights
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 import numpy as np
 
@@ -80,15 +80,33 @@ def unflatten(flat: np.ndarray, dims: Dims) -> dict:
     return params
 
 
-def matrices(params: dict):
+def residual_order(params: dict) -> np.ndarray:
+    """The residual rows sorted by what writes them first: the token embedding, the position embedding, then
+    each block's attention and MLP in turn (ties keep Tracr's order, i.e. by value).
+
+    Tracr orders the residual stream by label, so where an op's values sit depends on how its name sorts
+    (``aggregate_7`` before ``map_3``). Permuting the residual basis changes nothing a model computes, and
+    this order depends on the weights alone, so it lines up models whatever their labels: inputs first, then
+    each op's values in the order the model computes them."""
+    writers = [params["token_embed"]["embeddings"], params["pos_embed"]["embeddings"]]
+    for layer in range(dims_of(params).layers):
+        writers += [params[BLOCK[3].module.format(layer=layer)]["w"], params[BLOCK[5].module.format(layer=layer)]["w"]]
+    first = np.full(writers[0].shape[1], len(writers))
+    for i in reversed(range(len(writers))):
+        first[np.abs(writers[i]).sum(0) > 0] = i
+    return np.argsort(first, kind="stable")
+
+
+def matrices(params: dict, order: Optional[np.ndarray] = None):
     """(slot, [residual, width] matrix, bias along the width, bias along the residual) for every weight
-    matrix, embeddings first, then each block's six in :data:`BLOCK` order."""
+    matrix, embeddings first, then each block's six in :data:`BLOCK` order; residual rows in ``order``."""
     dims = dims_of(params)
+    rows = np.arange(dims.residual) if order is None else order
     for role in EMBEDDINGS:
-        yield role.slot, params[role.module]["embeddings"].T, None, None
+        yield role.slot, params[role.module]["embeddings"].T[rows], None, None
     for layer in range(dims.layers):
         for role in BLOCK:
             p = params[role.module.format(layer=layer)]
-            w = p["w"].T if role.residual_out else p["w"]
+            w = (p["w"].T if role.residual_out else p["w"])[rows]
             yield (len(EMBEDDINGS) + ROLES_PER_LAYER * layer + role.slot, w,
-                   None if role.residual_out else p["b"], p["b"] if role.residual_out else None)
+                   None if role.residual_out else p["b"], p["b"][rows] if role.residual_out else None)

@@ -67,3 +67,18 @@ def test_the_compiled_model_runs_in_batches_as_one_at_a_time():
     model = compile_program(HELD_OUT["reverse"])
     inputs = random_inputs(random.Random(0), 12)
     assert run(model, inputs) == [model.apply(["BOS"] + x).decoded[1:] for x in inputs]
+
+
+@needs_tracr
+def test_a_programs_weights_do_not_depend_on_what_was_compiled_before(monkeypatch):
+    import itertools
+
+    from tracr.rasp import rasp
+
+    from meta_lightning.weights.compile import compile_program, flat_weights
+
+    two_maps = (Op("map", "inc", ("tokens",)), Op("map", "dec", (0,)), Op("sequence_map", "add", (1, "tokens")))
+    first = flat_weights(compile_program(two_maps))
+    for start in (8, 98, 5):  # a process that has built RASP before: at 8 the maps are map_9 and map_10
+        monkeypatch.setattr(rasp.RASPExpr, "_ids", itertools.count(start))
+        assert np.array_equal(flat_weights(compile_program(two_maps)), first)

@@ -3,7 +3,7 @@ import pytest
 
 from meta_lightning.weights import tracr_available
 from meta_lightning.weights.files import flatten
-from meta_lightning.weights.layout import Dims, dims_of, matrices, slots, unflatten
+from meta_lightning.weights.layout import Dims, dims_of, matrices, residual_order, slots, unflatten
 from meta_lightning.weights.programs import HELD_OUT
 from tests.helpers.params import random_params
 
@@ -47,3 +47,52 @@ def test_every_matrix_is_read_with_the_residual_stream_along_its_rows():
     slot, w, width_bias, residual_bias = found[2 + 4]  # layer 0's MLP input: [residual, hidden], bias on the hidden
     first = params["transformer/layer_0/mlp/linear_1"]
     assert np.array_equal(w, first["w"]) and np.array_equal(width_bias, first["b"]) and residual_bias is None
+
+
+def _permuted(params: dict, perm: np.ndarray) -> dict:
+    """The same model on a permuted residual basis (row i of the new stream is row perm[i] of the old)."""
+    out = {}
+    for module, d in params.items():
+        out[module] = {}
+        for name, value in d.items():
+            residual_last = module.endswith(("embed", "attn/linear", "mlp/linear_2"))
+            if name == "embeddings" or (residual_last and name == "w"):
+                out[module][name] = value[:, perm]
+            elif residual_last or name == "w":  # a residual bias, or a matrix that reads the stream
+                out[module][name] = value[perm]
+            else:
+                out[module][name] = value
+    return out
+
+
+def test_residual_rows_sort_by_what_writes_them_whatever_the_label_order():
+    dims = Dims(1, 5, 2, 3)
+    params = {m: {n: np.zeros_like(v) for n, v in d.items()} for m, d in random_params(dims).items()}
+    # Tracr's order: row 0 written by the MLP, 1 by attention, 2 by the position embedding, 3-4 by the tokens
+    params["transformer/layer_0/mlp/linear_2"]["w"][:, 0] = 1.0
+    params["transformer/layer_0/attn/linear"]["w"][:, 1] = 2.0
+    params["pos_embed"]["embeddings"][:, 2] = 3.0
+    params["token_embed"]["embeddings"][:, 3:] = [4.0, 5.0]
+    params["transformer/layer_0/attn/query"]["w"][:] = np.arange(5.0)[:, None]  # reads each row by its number
+    assert residual_order(params).tolist() == [3, 4, 2, 1, 0]
+    query = dict((s, w) for s, w, *_ in matrices(params, residual_order(params)))[2]
+    assert query[:, 0].tolist() == [3.0, 4.0, 2.0, 1.0, 0.0]
+    # the same model with its labels sorted another way (an op's own values keep their order) reads the same
+    perm = np.array([3, 2, 0, 4, 1])
+    other = _permuted(params, perm)
+    for (s1, a, *r1), (s2, b, *r2) in zip(matrices(params, residual_order(params)), matrices(other, residual_order(other))):
+        assert s1 == s2 and np.array_equal(a, b)
+
+
+@needs_tracr
+def test_in_compiled_models_the_inputs_come_first_then_each_layers_writes():
+    from meta_lightning.weights.compile import compile_program
+
+    for program in HELD_OUT.values():
+        params = compile_program(program).params
+        order = residual_order(params)
+        assert sorted(order.tolist()) == list(range(dims_of(params).residual))
+        found = dict((slot, w) for slot, w, *_ in matrices(params, order))
+        writers = [found[1], found[0]] + [found[2 + 6 * layer + k] for layer in range(dims_of(params).layers) for k in (3, 5)]
+        first = [next(i for i, w in enumerate(writers) if np.abs(w[row]).sum() > 0) for row in range(len(order))]
+        assert first == sorted(first) and first[0] == 0  # token embedding rows ("one", then tokens) lead
