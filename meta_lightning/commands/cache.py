@@ -1,4 +1,5 @@
-"""`python -m meta_lightning cache --config X`: fill the activation cache of a run without training."""
+"""`python -m meta_lightning cache --config X`: fill a run's cache without training: the activation cache, or
+for a ``kind: weights`` config the compiled-program dataset."""
 from __future__ import annotations
 
 import time
@@ -8,6 +9,11 @@ def cache_command(argv: list[str]) -> None:
     if "--clean" in argv:
         _clean(argv)
         return
+    from meta_lightning.commands import config_kind
+
+    if config_kind(argv) == "weights":
+        _programs(argv)
+        return
     from meta_lightning.commands.lightning import MetaCLI
 
     start = time.perf_counter()
@@ -16,6 +22,17 @@ def cache_command(argv: list[str]) -> None:
     dm.prepare_data() if dm.use_cache else dm.setup()
     print(f"cache: done in {time.perf_counter() - start:.1f} s (including model loading); "
           f"input-model tokens processed: {dm.capture_report.get('tokens', 0):,}", flush=True)
+
+
+def _programs(argv: list[str]) -> None:
+    from meta_lightning.commands.weights import WeightsCLI
+    from meta_lightning.weights.dataset import generate, read_splits
+
+    start = time.perf_counter()
+    dm = WeightsCLI(args=argv, run=False).datamodule
+    folder = generate(dm.generation, dm.cache_dir, dm.workers)
+    sizes = ", ".join(f"{name} {len(programs)}" for name, programs in read_splits(folder).items())
+    print(f"cache: done in {time.perf_counter() - start:.1f} s; programs in {folder}: {sizes}", flush=True)
 
 
 def _clean(argv: list[str]) -> None:

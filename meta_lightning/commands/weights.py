@@ -15,7 +15,8 @@ from meta_lightning.weights.module import WeightsMetaModel
 
 class WeightsCLI(ProjectCLI):
     """After ``fit``: the test (held-out sampled programs and the hand-written ones), then the random-weights
-    baseline trained and tested the same way; both summaries land in the run folder."""
+    baseline trained and tested the same way. The run folder's ``summary.json`` holds both (the baseline under
+    ``baselines.random``); it stays incomplete, for sweeps, until the baseline has filed its results."""
 
     def __init__(self, args=None, run: bool = True):
         defaults = {"logger": lazy_instance(TensorBoardLogger, save_dir="runs", name="weights", default_hp_metric=False)}
@@ -33,15 +34,18 @@ class WeightsCLI(ProjectCLI):
         config = self.config[self.subcommand]
         if not config.get("test_after_fit", True) or self.trainer.interrupted:
             return
+        baseline = config.get("random_baseline", True)
+        self.model.pending_baselines = ["random"] if baseline else []
         self.trainer.test(self.model, datamodule=self.datamodule, verbose=False)
-        if config.get("random_baseline", True) and self.trainer.is_global_zero:
+        if baseline and self.trainer.is_global_zero:
             print("baseline: random weights", flush=True)
             hparams = {k: v for k, v in dict(self.model.hparams).items() if not k.startswith("_")}
-            baseline = WeightsMetaModel(**{**hparams, "inputs": "random"})
-            baseline.summary_dir = self.trainer.logger.log_dir if self.trainer.logger else None
+            random_ = WeightsMetaModel(**{**hparams, "inputs": "random"})
+            random_.summary_dir = self.trainer.logger.log_dir if self.trainer.logger else None
+            random_.report_as = "random"
             side = Trainer(accelerator=self.trainer.accelerator, devices=1, precision=self.trainer.precision,
                            max_steps=self.trainer.max_steps, max_epochs=self.trainer.max_epochs,
                            gradient_clip_val=self.trainer.gradient_clip_val, logger=False, enable_checkpointing=False,
                            limit_val_batches=0, num_sanity_val_steps=0, enable_model_summary=False)
-            side.fit(baseline, datamodule=self.datamodule)
-            side.test(baseline, datamodule=self.datamodule, verbose=False)
+            side.fit(random_, datamodule=self.datamodule)
+            side.test(random_, datamodule=self.datamodule, verbose=False)

@@ -14,6 +14,8 @@ from meta_lightning.paths import atomic_write_text
 from meta_lightning.summary import read_summary, summary_state
 
 BASELINE = "untrained"
+SHORT = {"accuracy": "acc", "exact_match": "exact"}
+"""A summary's headline metric (its ``metric``; activation runs: accuracy) -> its short name in columns."""
 
 
 @dataclass
@@ -22,7 +24,7 @@ class Group:
 
     name: str
     held_out: dict[str, list[float]] = field(default_factory=dict)
-    """Held-out dataset -> accuracy of each finished seed."""
+    """Held-out dataset -> accuracy (or the summary's ``metric``, e.g. exact match) of each finished seed."""
     trained: dict[str, list[float]] = field(default_factory=dict)
     """Training behaviour -> validation accuracy (test accuracy when no validation ran) of each seed."""
     baselines: dict[str, dict[str, list[float]]] = field(default_factory=dict)
@@ -32,6 +34,8 @@ class Group:
     """Seeds without a complete summary yet (running, failed, not started, or unreadable)."""
     unreadable: int = 0
     """Of those, seeds whose summary.json exists but cannot be read (rerun them)."""
+    metric: str = "accuracy"
+    """What the numbers are: ``accuracy`` (activation runs) or ``exact_match`` (weight-reading runs)."""
 
 
 def _mean_sd(values: list[float]) -> tuple[float, float]:
@@ -65,16 +69,17 @@ def collect(sweep_dir: Path) -> list[Group]:
             continue
         summary = read_summary(path)
         g.seeds.append(cell["seed"])
+        g.metric = metric = summary.get("metric", "accuracy")
         validation = summary.get("validation") or {}
         for name, entry in summary["datasets"].items():
-            if entry["held_out"]:
-                g.held_out.setdefault(name, []).append(entry["accuracy"])
+            if entry.get("held_out", True):  # a weight-reading run tests on held-out programs only
+                g.held_out.setdefault(name, []).append(entry[metric])
             else:
-                g.trained.setdefault(name, []).append(validation.get(name, entry["accuracy"]))
+                g.trained.setdefault(name, []).append(validation.get(name, entry[metric]))
         for baseline, datasets in (summary.get("baselines") or {}).items():
             for name, entry in datasets.items():
-                if entry.get("held_out"):
-                    g.baselines.setdefault(baseline, {}).setdefault(name, []).append(entry["accuracy"])
+                if entry.get("held_out", True):
+                    g.baselines.setdefault(baseline, {}).setdefault(name, []).append(entry[metric])
     return list(groups.values())
 
 
@@ -97,14 +102,20 @@ def columns(groups: list[Group]) -> tuple[list[str], list[str]]:
     return held, trained
 
 
+def _short(groups: list[Group]) -> str:
+    metric = next((g.metric for g in groups if g.seeds), "accuracy")
+    return SHORT.get(metric, metric)
+
+
 def rows(groups: list[Group]) -> tuple[list[str], list[list]]:
     held, trained = columns(groups)
+    m = _short(groups)
     header = ["cell", "seeds", "pending"]
     for n in held:
-        header += [f"{n}_acc_mean", f"{n}_acc_sd", f"{n}_acc_min", f"{n}_acc_max"]
-    header += [f"{n}_val_acc" for n in trained]
+        header += [f"{n}_{m}_mean", f"{n}_{m}_sd", f"{n}_{m}_min", f"{n}_{m}_max"]
+    header += [f"{n}_val_{m}" for n in trained]
     pairs = baseline_columns(groups)
-    header += [f"{n}_{b}_acc_mean" for b, n in pairs]
+    header += [f"{n}_{b}_{m}_mean" for b, n in pairs]
     out = []
     for g in groups:
         row = [g.name, len(g.seeds), g.pending]
@@ -134,7 +145,8 @@ def _fmt(v: float) -> str:
 def to_markdown(groups: list[Group]) -> str:
     held, trained = columns(groups)
     pairs = baseline_columns(groups)
-    header = (["cell", "seeds"] + [f"{n} acc (mean ± sd)" for n in held] + [f"{n} val acc" for n in trained]
+    m = _short(groups)
+    header = (["cell", "seeds"] + [f"{n} {m} (mean ± sd)" for n in held] + [f"{n} val {m}" for n in trained]
               + [f"{n}: {b}" for b, n in pairs])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for g in groups:
@@ -150,8 +162,9 @@ def to_markdown(groups: list[Group]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def figure(groups: list[Group], held_out: Optional[str] = None, chance: float = 0.5):
-    """Held-out accuracy per cell: each seed a point, the mean a bar, the untrained baseline and chance as lines."""
+def figure(groups: list[Group], held_out: Optional[str] = None, chance: Optional[float] = 0.5):
+    """Held-out accuracy (or exact match) per cell: each seed a point, the mean a bar; the untrained,
+    question-only and random-weights baselines, and chance for Yes/No accuracy, as lines."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -167,18 +180,23 @@ def figure(groups: list[Group], held_out: Optional[str] = None, chance: float = 
         ax.scatter([x + o for o in offsets], values, s=18, color="tab:blue", alpha=0.7, zorder=3)
         if values:
             ax.hlines(statistics.fmean(values), x - 0.3, x + 0.3, color="black", linewidth=2, zorder=4)
-    ax.axhline(chance, color="grey", linestyle=":", label=f"chance ({chance:.2f})")
+    metric = next((g.metric for g in groups if g.seeds), "accuracy")
+    if chance is not None and metric == "accuracy":
+        ax.axhline(chance, color="grey", linestyle=":", label=f"chance ({chance:.2f})")
     base = next((g.held_out.get(name, []) for g in groups if g.name == BASELINE), [])
     if base:
         ax.axhline(statistics.fmean(base), color="tab:red", linestyle="--", label="untrained meta-model")
-    question_only = [v for g in cells for v in g.baselines.get("question_only", {}).get(name, [])]
-    if question_only:
-        ax.axhline(statistics.fmean(question_only), color="tab:orange", linestyle="-.", label="question-only meta-model")
+    for baseline, color, label in (("question_only", "tab:orange", "question-only meta-model"),
+                                   ("random", "tab:purple", "same model on random weights")):
+        values = [v for g in cells for v in g.baselines.get(baseline, {}).get(name, [])]
+        if values:
+            ax.axhline(statistics.fmean(values), color=color, linestyle="-.", label=label)
     ax.set_xticks(range(len(cells)))
     ax.set_xticklabels([g.name for g in cells], fontsize=7, rotation=40, ha="right")
-    ax.set_ylabel(f"{name} accuracy (held out)")
+    ax.set_ylabel(f"{name} {metric.replace('_', ' ')} (held out)")
     ax.set_ylim(0, 1)
-    ax.set_title(f"Out-of-distribution {name} detection by training combination")
+    ax.set_title(f"Out-of-distribution {name} detection by training combination" if metric == "accuracy"
+                 else f"{name}: {metric.replace('_', ' ')} by cell")
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     return fig

@@ -66,11 +66,13 @@ class WeightsDataModule(LightningDataModule):
         eval_batch_size: Programs per validation/test batch (greedy decoding runs on each).
         workers: Processes that generate programs (each compiles with Tracr).
         cache_dir: Where generated datasets live (default: the activation cache's folder).
+        sampling_seed: Seed of the training batch order alone (default: the run's ``seed_everything``). Sweeps
+            vary it per seed; the programs stay the same.
     """
 
     def __init__(self, generation: GenerationSettings = GenerationSettings(), encoding: Encoding = Encoding(),
                  batch_size: int = 32, eval_batch_size: int = 128, workers: int = 2,
-                 cache_dir: Optional[str] = None):
+                 cache_dir: Optional[str] = None, sampling_seed: Optional[int] = None):
         super().__init__()
         self.generation = generation if isinstance(generation, GenerationSettings) else GenerationSettings(**generation)
         self.encoding = encoding if isinstance(encoding, Encoding) else Encoding(**encoding)
@@ -93,6 +95,7 @@ class WeightsDataModule(LightningDataModule):
                               f"generation.max_params={self.generation.max_params} parameters",
                               f"Use max_chunks >= {-(-self.generation.max_params // e.chunk_size)}")
         self.batch_size, self.eval_batch_size, self.workers, self.cache_dir = batch_size, eval_batch_size, workers, cache_dir
+        self.sampling_seed = sampling_seed
         self.datasets: dict[str, ProgramDataset] = {}
 
     def max_tokens(self) -> int:
@@ -112,8 +115,11 @@ class WeightsDataModule(LightningDataModule):
         return ["val"] if stage == "val" else ["test", "hand_written"]
 
     def _loader(self, name: str, train: bool = False) -> DataLoader:
+        order = None
+        if train and self.sampling_seed is not None:
+            order = torch.Generator().manual_seed(self.sampling_seed)
         return DataLoader(self.datasets[name], batch_size=self.batch_size if train else self.eval_batch_size,
-                          shuffle=train, collate_fn=collate, drop_last=False)
+                          shuffle=train, collate_fn=collate, drop_last=False, generator=order)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", train=True)

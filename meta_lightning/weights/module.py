@@ -23,6 +23,7 @@ from meta_lightning.errors import ConfigError
 from meta_lightning.intervals import wilson_interval
 from meta_lightning.paths import atomic_write_json
 from meta_lightning.schedules import lr_factor
+from meta_lightning.summary import PENDING, add_baseline
 from meta_lightning.weights.encoding import Encoding
 from meta_lightning.weights.tokens import BOS, EOS, ID, PAD, VOCAB, allowed_next
 
@@ -63,6 +64,8 @@ class WeightsMetaModel(LightningModule):
         self.net: Optional[nn.ModuleDict] = None
         self.results: dict[str, dict] = {}
         self.summary_dir: Optional[str] = None  # where test summaries go (default: the logger's run folder)
+        self.pending_baselines: list[str] = []  # baselines that file their results into this run's summary later
+        self.report_as: Optional[str] = None  # set on a baseline: its name in the run's summary["baselines"]
 
     def configure_model(self) -> None:
         if self.net is not None:
@@ -244,8 +247,12 @@ class WeightsMetaModel(LightningModule):
         summary = self._log_summary("test")
         log_dir = self.summary_dir or (getattr(self.trainer.logger, "log_dir", None) if self.trainer.logger else None)
         if log_dir and self.trainer.is_global_zero:
-            path = Path(log_dir) / f"summary{'' if self.hparams.inputs == 'real' else '_' + self.hparams.inputs}.json"
-            atomic_write_json(path, {"inputs": self.hparams.inputs, "datasets": summary})
+            path = Path(log_dir) / "summary.json"
+            if self.report_as:  # a baseline: filed into the run's summary, which then no longer waits for it
+                add_baseline(path, self.report_as, summary)
+            else:
+                atomic_write_json(path, {"inputs": self.hparams.inputs, "metric": "exact_match", "datasets": summary,
+                                         "baselines": {}, PENDING: list(self.pending_baselines)})
             print(json.dumps({"inputs": self.hparams.inputs, **{k: {m: v[m] for m in ("programs", "token_accuracy",
                   "exact_match", "exact_match_ci95")} for k, v in summary.items()}}, indent=1), flush=True)
 

@@ -3,6 +3,7 @@ import json
 import pytest
 
 from meta_lightning.commands import config_kind
+from meta_lightning.summary import summary_state
 from meta_lightning.weights import tracr_available
 from tests.helpers.runs import EXPERIMENTS
 
@@ -37,11 +38,12 @@ def fitted(tmp_path_factory):
 @needs_tracr
 def test_fit_trains_tests_and_runs_the_random_weights_baseline(fitted):
     run = fitted
-    real, random_ = (json.loads((run / f).read_text()) for f in ("summary.json", "summary_random.json"))
-    assert real["inputs"] == "real" and random_["inputs"] == "random"
-    for summary in (real, random_):
-        assert set(summary["datasets"]) == {"test", "hand_written"}
-        hand = summary["datasets"]["hand_written"]
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["inputs"] == "real" and summary["metric"] == "exact_match" and summary["baselines_pending"] == []
+    assert summary_state(run / "summary.json") == "complete" and not list(run.glob("summary_*.json"))
+    for datasets in (summary["datasets"], summary["baselines"]["random"]):
+        assert set(datasets) == {"test", "hand_written"}
+        hand = datasets["hand_written"]
         assert hand["programs"] == 4 and set(hand["programs_exact"]) == {"length", "reverse", "sort", "histogram"}
         lo, hi = hand["exact_match_ci95"]
         assert lo <= hand["exact_match"] <= hi and 0 <= hand["token_accuracy"] <= 1
