@@ -25,7 +25,7 @@ def decompile_command(argv: list[str]) -> None:
     from meta_lightning.weights.files import load_params, parse_program
     from meta_lightning.weights.module import WeightsMetaModel
     from meta_lightning.weights.programs import describe
-    from meta_lightning.weights.tokens import decode
+    from meta_lightning.weights.tokens import readable
 
     truth = None
     if args.program:
@@ -39,10 +39,7 @@ def decompile_command(argv: list[str]) -> None:
         params = load_params(args.params)
     model = WeightsMetaModel.from_checkpoint(args.ckpt_path)
     tokens = model.decompile(params)
-    try:
-        guess = describe(decode(tokens))
-    except ValueError as e:  # the model wrote something that is not a program
-        guess = f"(not a well-formed program: {e})"
+    guess, _ = readable(tokens)
     print(guess)
     if truth is not None:
         print(f"\n# the program compiled:\n{describe(truth)}\n# exact: {guess == describe(truth)}")

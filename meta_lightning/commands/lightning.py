@@ -65,6 +65,26 @@ class ProjectCLI(LightningCLI):
         # ``args`` is always given (sys.argv expanded for ``extends:``), so skip LightningCLI's warning about it.
         self.config = parser.parse_args(args)
 
+    def before_predict(self) -> None:
+        if not self.config[self.subcommand].get("ckpt_path"):
+            print("warning: predict without --ckpt_path answers with the untrained meta-model", file=sys.stderr)
+
+    def after_predict(self) -> None:
+        """Every prediction, one JSON object a line, in the run folder (and where it is, on stdout)."""
+        import json
+
+        from meta_lightning.meta.reporting import run_dir
+        from meta_lightning.paths import atomic_write_text
+
+        outputs = self.trainer.predict_loop.predictions or []
+        if len(self.trainer.num_predict_batches) == 1:
+            outputs = [outputs]  # one dataloader: Lightning does not nest its batches in a list
+        rows = [row for loader in outputs for batch in loader for row in batch]
+        path = run_dir(self.trainer) / "predictions.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, "".join(json.dumps(row) + "\n" for row in rows))
+        print(f"predict: {len(rows)} predictions written to {path}", flush=True)
+
 
 class MetaCLI(ProjectCLI):
     """After ``fit``, the run is tested (held-out lies included) and its summary printed and saved."""
@@ -117,24 +137,7 @@ class MetaCLI(ProjectCLI):
 
     def before_predict(self) -> None:
         self._check_up_front()
-        if not self.config[self.subcommand].get("ckpt_path"):
-            print("warning: predict without --ckpt_path answers with the untrained meta-model", file=sys.stderr)
-
-    def after_predict(self) -> None:
-        """Every prediction, one JSON object a line, in the run folder (and where it is, on stdout)."""
-        import json
-
-        from meta_lightning.meta.reporting import run_dir
-        from meta_lightning.paths import atomic_write_text
-
-        outputs = self.trainer.predict_loop.predictions or []
-        if len(self.trainer.num_predict_batches) == 1:
-            outputs = [outputs]  # one dataloader: Lightning does not nest its batches in a list
-        rows = [row for loader in outputs for batch in loader for row in batch]
-        path = run_dir(self.trainer) / "predictions.jsonl"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(path, "".join(json.dumps(row) + "\n" for row in rows))
-        print(f"predict: {len(rows)} predictions written to {path}", flush=True)
+        super().before_predict()
 
     def before_fit(self) -> None:
         from meta_lightning.baselines.run import check_baselines

@@ -27,12 +27,18 @@ def check_cells(settings, cells) -> None:
 
     import yaml
 
-    from meta_lightning.commands.lightning import MetaCLI
+    from meta_lightning.commands import config_kind
     from meta_lightning.configs import expand_extends
     from meta_lightning.errors import ConfigError
     from meta_lightning.sweep.grid import nest
 
-    class ParseOnly(MetaCLI):
+    base = [a for config in settings.configs for a in ("--config", config)]
+    if config_kind(["fit", *base]) == "weights":
+        from meta_lightning.commands.weights import WeightsCLI as CLI
+    else:
+        from meta_lightning.commands.lightning import MetaCLI as CLI
+
+    class ParseOnly(CLI):
         def instantiate_classes(self) -> None:
             pass
 
@@ -40,7 +46,6 @@ def check_cells(settings, cells) -> None:
             pass
 
     parser = ParseOnly(args=[], run=False).parser  # built once (seconds); each cell then parses in milliseconds
-    base = [a for config in settings.configs for a in ("--config", config)]
     seen = set()
     for cell in cells:
         overrides = yaml.safe_dump(nest(cell.overrides), sort_keys=False)

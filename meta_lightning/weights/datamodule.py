@@ -13,7 +13,7 @@ from lightning.pytorch import LightningDataModule
 from torch.utils.data import DataLoader, Dataset
 
 from meta_lightning.errors import ConfigError
-from meta_lightning.weights.dataset import GenerationSettings, ProgramSet, generate, hand_written, read_splits
+from meta_lightning.weights.dataset import GenerationSettings, ProgramSet, from_files, generate, hand_written, read_splits
 from meta_lightning.weights.encoding import Encoding
 from meta_lightning.weights.layout import unflatten
 from meta_lightning.weights.tokens import ID, PAD
@@ -68,11 +68,14 @@ class WeightsDataModule(LightningDataModule):
         cache_dir: Where generated datasets live (default: the activation cache's folder).
         sampling_seed: Seed of the training batch order alone (default: the run's ``seed_everything``). Sweeps
             vary it per seed; the programs stay the same.
+        predict_files: What ``predict`` decompiles: params files (.npz) or RASP program files (compiled first,
+            so each guess is marked exact or not). Default: the hand-written programs.
     """
 
     def __init__(self, generation: GenerationSettings = GenerationSettings(), encoding: Encoding = Encoding(),
                  batch_size: int = 32, eval_batch_size: int = 128, workers: int = 2,
-                 cache_dir: Optional[str] = None, sampling_seed: Optional[int] = None):
+                 cache_dir: Optional[str] = None, sampling_seed: Optional[int] = None,
+                 predict_files: Optional[list[str]] = None):
         super().__init__()
         self.generation = generation if isinstance(generation, GenerationSettings) else GenerationSettings(**generation)
         self.encoding = encoding if isinstance(encoding, Encoding) else Encoding(**encoding)
@@ -95,7 +98,7 @@ class WeightsDataModule(LightningDataModule):
                               f"generation.max_params={self.generation.max_params} parameters",
                               f"Use max_chunks >= {-(-self.generation.max_params // e.chunk_size)}")
         self.batch_size, self.eval_batch_size, self.workers, self.cache_dir = batch_size, eval_batch_size, workers, cache_dir
-        self.sampling_seed = sampling_seed
+        self.sampling_seed, self.predict_files = sampling_seed, list(predict_files or [])
         self.datasets: dict[str, ProgramDataset] = {}
 
     def max_tokens(self) -> int:
@@ -103,7 +106,15 @@ class WeightsDataModule(LightningDataModule):
         return 2 + 6 * max(self.generation.max_ops, 4)
 
     def setup(self, stage: Optional[str] = None) -> None:
-        if self.datasets:
+        if stage == "predict":  # only the models to decompile: no training set is generated
+            programs = from_files(self.predict_files) if self.predict_files else hand_written()
+            try:
+                self.datasets["predict"] = ProgramDataset("predict", programs, self.encoding)
+            except ConfigError as e:
+                raise ConfigError("data.predict_files", f"a model does not fit this meta-model: {e.problem} "
+                                  f"({e.field})", "Decompile models no larger than those it was trained on") from e
+            return
+        if "train" in self.datasets:
             return
         splits = read_splits(generate(self.generation, self.cache_dir, self.workers))
         for name, programs in {**splits, "hand_written": hand_written()}.items():
@@ -129,3 +140,6 @@ class WeightsDataModule(LightningDataModule):
 
     def test_dataloader(self) -> list[DataLoader]:
         return [self._loader(n) for n in self.eval_names("test")]
+
+    def predict_dataloader(self) -> DataLoader:
+        return self._loader("predict")

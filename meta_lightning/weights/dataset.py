@@ -25,7 +25,7 @@ from meta_lightning.paths import atomic_write_json, file_lock, resolve_cache_dir
 from meta_lightning.weights import require_tracr
 from meta_lightning.weights.layout import Dims, dims_of
 from meta_lightning.weights.programs import HELD_OUT, Program, sample_program
-from meta_lightning.weights.tokens import decode, encode
+from meta_lightning.weights.tokens import BOS, EOS, ID, decode, encode
 
 VERSION = 3
 """2: shards hold each model's sizes (``layout.Dims``), so its parameters can be read as matrices. 3: labels
@@ -123,7 +123,8 @@ class ProgramSet:
         return len(self.tokens)
 
     def lengths(self) -> list[int]:
-        return [len(decode(t.tolist())) for t in self.tokens]
+        """Ops per program; 0 where the program is not known (a params file read by ``predict``)."""
+        return [len(decode(t.tolist())) if len(t) > 2 else 0 for t in self.tokens]
 
 
 def _read_shard(path: Path) -> tuple[list[np.ndarray], list[Dims], list[np.ndarray]]:
@@ -173,6 +174,30 @@ def hand_written() -> ProgramSet:
         out.dims.append(dims_of(model.params))
         out.tokens.append(np.array(encode(program), dtype=np.int64))
         out.names.append(name)
+    return out
+
+
+def from_files(paths: list[str], field: str = "data.predict_files") -> ProgramSet:
+    """Compiled models to decompile: params files (.npz, ``files.save_params``), or RASP program files (any
+    other suffix), compiled with Tracr first and kept with their program, so ``predict`` can say if it is exact."""
+    from meta_lightning.weights.files import flatten, load_params, parse_program
+
+    out = ProgramSet([], [], [], [])
+    for i, path in enumerate(paths):
+        name = f"{field}[{i}]"
+        if str(path).endswith(".npz"):
+            params, tokens = load_params(path, name), [ID[BOS], ID[EOS]]  # the program is what predict finds out
+        else:
+            if not Path(path).is_file():
+                raise ConfigError(name, f"no such file: {path}", "Give a params file (.npz) or a RASP program file")
+            program = parse_program(Path(path).read_text(), name)
+            from meta_lightning.weights.compile import compile_program
+
+            params, tokens = compile_program(program).params, encode(program)
+        out.weights.append(flatten(params))
+        out.dims.append(dims_of(params))
+        out.tokens.append(np.array(tokens, dtype=np.int64))
+        out.names.append(str(path))
     return out
 
 

@@ -25,7 +25,7 @@ from meta_lightning.paths import atomic_write_json
 from meta_lightning.schedules import lr_factor
 from meta_lightning.summary import PENDING, add_baseline
 from meta_lightning.weights.encoding import Encoding
-from meta_lightning.weights.tokens import BOS, EOS, ID, PAD, VOCAB, allowed_next
+from meta_lightning.weights.tokens import BOS, EOS, ID, PAD, VOCAB, allowed_next, readable
 
 Inputs = Literal["real", "random"]
 Decoding = Literal["constrained", "free"]
@@ -88,6 +88,17 @@ class WeightsMetaModel(LightningModule):
     # -- checkpoints ---------------------------------------------------------------------------------------
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["weights_model"] = {"format": FORMAT, "encoding": asdict(self.encoding), "max_tokens": self.max_tokens}
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        """Refuse, in one line, a checkpoint of another format or another input encoding than this run's."""
+        saved = checkpoint.get("weights_model") or {}
+        if saved.get("format") != FORMAT:
+            raise ConfigError("--ckpt_path", f"written by an older meta_lightning (format {saved.get('format', 1)}, "
+                              f"this one reads {FORMAT})", "Train it again with `fit`")
+        if self.net is not None and Encoding(**saved["encoding"]) != self.encoding:
+            raise ConfigError("data.encoding", f"the checkpoint read {saved['encoding']}, this run "
+                              f"{asdict(self.encoding)}", "Use the config the checkpoint was trained with "
+                              "(config.yaml in its run folder)")
 
     @classmethod
     def from_checkpoint(cls, path: str, field: str = "--ckpt_path") -> "WeightsMetaModel":
@@ -205,6 +216,20 @@ class WeightsMetaModel(LightningModule):
 
     def test_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> None:
         self._eval("test", batch, dataloader_idx)
+
+    def predict_step(self, batch: dict, batch_idx: int) -> list[dict]:
+        """Per model: the program written (RASP code), whether it is well formed, and, where the true program
+        is known (a program file), whether it is exact."""
+        guess, rows = self.greedy(batch), []
+        for i, name in enumerate(batch["name"]):
+            ids = [int(t) for t in guess[i] if int(t) != ID[PAD]]
+            truth = batch["tokens"][i][batch["token_mask"][i]].tolist()
+            text, well_formed = readable(ids)
+            row = {"file": name, "program": text, "well_formed": well_formed, "exact": None}
+            if len(truth) > 2:  # known: a program file, or a hand-written program
+                row.update(exact=ids == truth, truth=readable(truth)[0])
+            rows.append(row)
+        return rows
 
     def on_validation_epoch_start(self) -> None:
         self.results = {k: v for k, v in self.results.items() if not k.startswith("val/")}

@@ -7,7 +7,8 @@ decompiled guess is either a program or an error, never a silent misreading.
 """
 from __future__ import annotations
 
-from meta_lightning.weights.programs import ARITY, COMPARISONS, INPUTS, KINDS, MAPS, SEQUENCE_MAPS, Op, Program, check_program
+from meta_lightning.weights.programs import (ARITY, COMPARISONS, INPUTS, KINDS, MAPS, SEQUENCE_MAPS, Op, Program, check_program,
+                                             describe)
 
 PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
 MAX_OPS = 8
@@ -78,3 +79,11 @@ def allowed_next(prefix: list[int]) -> list[int]:
     if len(rest) < 2 + ARITY[kind]:
         return [ID[t] for t in list(INPUTS) + [f"v{i}" for i in range(ops)]]
     return [ID[t] for t in ENCODINGS]
+
+
+def readable(ids: list[int]) -> tuple[str, bool]:
+    """(RASP code, True) for a written program; (why it is not one, False) for a malformed guess."""
+    try:
+        return describe(decode(ids)), True
+    except ValueError as e:
+        return f"(not a well-formed program: {e})", False

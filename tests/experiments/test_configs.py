@@ -15,7 +15,7 @@ def test_there_are_experiments():
     assert {p.name for p in RUNNABLE} >= {"sentiment.yaml", "emotion.yaml", "language.yaml", "multilingual.yaml", "all.yaml",
                                           "minilm__smollm2.yaml", "llama31_8b__phi2.yaml", "llama31_8b__internlm25_7b.yaml",
                                           "tracr_small.yaml"}
-    assert {p.name for p in SWEEPS} >= {"ablation.yaml"}
+    assert {p.name for p in SWEEPS} >= {"ablation.yaml", "encodings.yaml"}
 
 
 def _header(path):
@@ -45,3 +45,5 @@ def test_sweep_lists_its_cells(path, capsys, tmp_path):
     assert "cells, 0 done" in out
     if path.name == "ablation.yaml":  # 15 combinations x 3 seeds + an untrained baseline per seed
         assert "48 cells, 0 done, 48 to run" in out and "sentiment+emotion+language+multilingual__seed2" in out
+    if path.name == "encodings.yaml":  # 3 encodings x 3 seeds, each cell with its own random-weights baseline
+        assert "9 cells, 0 done, 9 to run" in out and "chunks__seed2" in out

@@ -21,17 +21,21 @@ def test_the_kind_comes_from_the_config_chain_or_the_flag(tmp_path):
     assert config_kind(["fit", "--kind", "weights"]) == "weights"
 
 
+def _tiny(tmp_path) -> list[str]:
+    return ["--config", str(EXPERIMENTS / "weights" / "tracr_small.yaml"),
+            "--data.generation.programs", "24", "--data.generation.shard_size", "12", "--data.generation.max_ops", "3",
+            "--data.workers", "1", "--data.cache_dir", str(tmp_path / "cache"), "--trainer.max_steps", "4",
+            "--trainer.val_check_interval", "2", "--trainer.enable_progress_bar", "false",
+            "--trainer.logger.init_args.save_dir", str(tmp_path / "runs"), "--model.d_model", "32", "--model.layers", "1",
+            "--model.heads", "2"]
+
+
 @pytest.fixture(scope="module")
 def fitted(tmp_path_factory):
     from meta_lightning.cli import main
 
     tmp_path = tmp_path_factory.mktemp("weights_fit")
-    main(["fit", "--config", str(EXPERIMENTS / "weights" / "tracr_small.yaml"),
-          "--data.generation.programs", "24", "--data.generation.shard_size", "12", "--data.generation.max_ops", "3",
-          "--data.workers", "1", "--data.cache_dir", str(tmp_path / "cache"), "--trainer.max_steps", "4",
-          "--trainer.val_check_interval", "2", "--trainer.enable_progress_bar", "false",
-          "--trainer.logger.init_args.save_dir", str(tmp_path / "runs"), "--model.d_model", "32", "--model.layers", "1",
-          "--model.heads", "2"])
+    main(["fit", *_tiny(tmp_path)])
     return tmp_path / "runs" / "weights" / "version_0"
 
 
@@ -67,6 +71,31 @@ def test_decompile_writes_a_program_for_a_params_file_and_for_a_program_file(fit
     main(["decompile", "--ckpt_path", str(ckpt), "--program", str(tmp_path / "reverse.rasp")])
     out = capsys.readouterr().out
     assert "# the program compiled:\n" + describe(HELD_OUT["reverse"]) in out and "# exact: " in out
+
+
+@needs_tracr
+def test_predict_decompiles_params_and_program_files_into_predictions_jsonl(fitted, tmp_path, capsys):
+    from meta_lightning.cli import main
+    from meta_lightning.weights.compile import compile_program
+    from meta_lightning.weights.files import save_params
+    from meta_lightning.weights.programs import HELD_OUT, describe
+
+    ckpt = str(next((fitted / "checkpoints").glob("*.ckpt")))
+    save_params(compile_program(HELD_OUT["histogram"]).params, tmp_path / "histogram.npz")
+    (tmp_path / "reverse.rasp").write_text(describe(HELD_OUT["reverse"]))
+    main(["predict", *_tiny(tmp_path), "--ckpt_path", ckpt,
+          "--data.predict_files", f"[{tmp_path / 'histogram.npz'}, {tmp_path / 'reverse.rasp'}]"])
+    assert "predict: 2 predictions written to" in capsys.readouterr().out
+    rows = [json.loads(line) for line in next((tmp_path / "runs").rglob("predictions.jsonl")).read_text().splitlines()]
+    assert [r["file"] for r in rows] == [str(tmp_path / "histogram.npz"), str(tmp_path / "reverse.rasp")]
+    assert rows[0]["exact"] is None and "truth" not in rows[0]  # a params file: the program is not known
+    assert rows[1]["truth"] == describe(HELD_OUT["reverse"]) and isinstance(rows[1]["exact"], bool)
+    for row in rows:
+        assert row["program"].startswith("v0 = ") == row["well_formed"]
+    # another encoding than the checkpoint's is named, not a shape error from deep in torch
+    with pytest.raises(SystemExit) as e:
+        main(["predict", *_tiny(tmp_path), "--ckpt_path", ckpt, "--data.encoding.kind", "chunks"])
+    assert e.value.code == 2 and capsys.readouterr().err.startswith("error: data.encoding: the checkpoint read")
 
 
 @pytest.mark.parametrize("args, needle", [

@@ -1,8 +1,12 @@
+import random
+
+import numpy as np
 import pytest
 
 from meta_lightning.errors import ConfigError
 from meta_lightning.weights import tracr_available
 from meta_lightning.weights.datamodule import WeightsDataModule, collate
+from meta_lightning.weights.programs import sample_program
 from meta_lightning.weights.tokens import ID, PAD, encode
 
 needs_tracr = pytest.mark.skipif(not tracr_available(), reason='needs the weights extra: pip install -e ".[weights]"')
@@ -66,3 +70,23 @@ def test_a_damaged_shard_is_named_with_the_fix(tmp_path):
     (folder / "shard_00000.npz").write_bytes(b"not a shard")
     with pytest.raises(ConfigError, match=r"^data.cache_dir: shard .*shard_00000.npz is unreadable .*Delete it"):
         read_splits(folder)
+
+
+def test_the_sampling_seed_sets_the_batch_order_alone():
+    from meta_lightning.weights.dataset import ProgramSet
+    from meta_lightning.weights.datamodule import ProgramDataset
+    from meta_lightning.weights.files import flatten
+    from meta_lightning.weights.layout import Dims
+    from tests.helpers.params import random_params
+
+    dims = Dims(1, 5, 2, 3)
+    programs = ProgramSet([flatten(random_params(dims, s)) for s in range(12)], [dims] * 12,
+                          [np.array(encode(sample_program(random.Random(s), 2))) for s in range(12)], [""] * 12)
+
+    def order(seed):
+        dm = WeightsDataModule(batch_size=4, sampling_seed=seed)
+        dm.datasets["train"] = ProgramDataset("train", programs, dm.encoding)
+        return [[tuple(x for x in t if x != ID[PAD]) for t in b["tokens"].tolist()] for b in dm.train_dataloader()]
+
+    assert order(1) == order(1) and order(1) != order(2)
+    assert sorted(t for b in order(1) for t in b) == sorted(t for b in order(2) for t in b)  # the same programs
