@@ -106,7 +106,6 @@ def compile_program(program: Program, fast: bool = True):
     ``output_dims``: the residual dimensions its output is read from."""
     require_tracr()
     from tracr.compiler import compiling
-
     from tracr.rasp import rasp
 
     with patched_assembly(fast) as calls:

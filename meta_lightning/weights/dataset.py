@@ -28,8 +28,9 @@ from meta_lightning.weights.programs import HELD_OUT, Program, sample_program
 from meta_lightning.weights.tokens import BOS, EOS, ID, decode, encode
 
 VERSION = 3
-"""2: shards hold each model's sizes (``layout.Dims``), so its parameters can be read as matrices. 3: labels
-numbered from 1 in each program, so a model's weights do not depend on which process compiled it. Bump when sampling, compiling or storage changes what a key's files hold."""
+"""Bump when sampling, compiling or storage changes what a key's files hold. 2: shards hold each model's sizes
+(``layout.Dims``), so its parameters can be read as matrices. 3: labels numbered from 1 in each program, so a
+model's weights do not depend on which process compiled it."""
 
 
 @dataclass(frozen=True)

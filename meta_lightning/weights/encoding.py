@@ -2,9 +2,9 @@
 
 ``matrices`` (the default): one vector per weight matrix. Each matrix is laid on a fixed canvas with the
 residual stream along the rows (:func:`layout.matrices`), sorted by what writes them, its bias in an extra
-row or column, so the same canvas cell means the same kind of weight in every model; the vector's slot says which matrix of which layer
-it is. ``chunks``: the flattened parameters cut into ``chunk_size`` pieces, slot = chunk index (the paper's
-encoding, where a cell's meaning shifts with every model's sizes).
+row or column, so the same canvas cell means the same kind of weight in every model; the vector's slot says
+which matrix of which layer it is. ``chunks``: the flattened parameters cut into ``chunk_size`` pieces,
+slot = chunk index (the paper's encoding, where a cell's meaning shifts with every model's sizes).
 
 Values are squashed elementwise (sign(x)·log(1+|x|)): Tracr writes values from 0 to about 10^3, and their
 order of magnitude matters more than their exact size. ``extent`` marks the cells a model really has, so
@@ -63,7 +63,8 @@ class Encoding:
                 raise ConfigError(f"{field}.max_chunks", f"a model has {size} parameters, more than {self.max_chunks} "
                                   f"chunks of {self.chunk_size}", f"Raise it to {need}, or lower data.generation.max_params")
             return
-        for name, have, need in (("rows", self.rows, dims.residual), ("cols", self.cols, max(dims.attention, dims.mlp, TOKENS, POSITIONS)),
+        width = max(dims.attention, dims.mlp, TOKENS, POSITIONS)
+        for name, have, need in (("rows", self.rows, dims.residual), ("cols", self.cols, width),
                                  ("max_layers", self.max_layers, dims.layers)):
             if need > have:
                 raise ConfigError(f"{field}.{name}", f"a model needs {need}, more than {have}",

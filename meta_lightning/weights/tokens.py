@@ -7,8 +7,18 @@ decompiled guess is either a program or an error, never a silent misreading.
 """
 from __future__ import annotations
 
-from meta_lightning.weights.programs import (ARITY, COMPARISONS, INPUTS, KINDS, MAPS, SEQUENCE_MAPS, Op, Program, check_program,
-                                             describe)
+from meta_lightning.weights.programs import (
+    ARITY,
+    COMPARISONS,
+    INPUTS,
+    KINDS,
+    MAPS,
+    SEQUENCE_MAPS,
+    Op,
+    Program,
+    check_program,
+    describe,
+)
 
 PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
 MAX_OPS = 8

@@ -73,8 +73,8 @@ def test_a_damaged_shard_is_named_with_the_fix(tmp_path):
 
 
 def test_the_sampling_seed_sets_the_batch_order_alone():
-    from meta_lightning.weights.dataset import ProgramSet
     from meta_lightning.weights.datamodule import ProgramDataset
+    from meta_lightning.weights.dataset import ProgramSet
     from meta_lightning.weights.files import flatten
     from meta_lightning.weights.layout import Dims
     from tests.helpers.params import random_params

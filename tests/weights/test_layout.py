@@ -38,8 +38,7 @@ def test_every_matrix_is_read_with_the_residual_stream_along_its_rows():
     params = random_params(dims)
     found = list(matrices(params))
     assert [slot for slot, *_ in found] == list(range(slots(2)))
-    for slot, w, width_bias, residual_bias in found:
-        assert w.shape[0] == 5
+    assert all(w.shape[0] == 5 for _, w, *_ in found)
     # slot 2 + 6*1 + 3: layer 1's attention output, stored [width, residual], read transposed, bias on the residual
     slot, w, width_bias, residual_bias = found[2 + 6 + 3]
     out = params["transformer/layer_1/attn/linear"]
@@ -80,7 +79,7 @@ def test_residual_rows_sort_by_what_writes_them_whatever_the_label_order():
     # the same model with its labels sorted another way (an op's own values keep their order) reads the same
     perm = np.array([3, 2, 0, 4, 1])
     other = _permuted(params, perm)
-    for (s1, a, *r1), (s2, b, *r2) in zip(matrices(params, residual_order(params)), matrices(other, residual_order(other))):
+    for (s1, a, *_), (s2, b, *_) in zip(matrices(params, residual_order(params)), matrices(other, residual_order(other))):
         assert s1 == s2 and np.array_equal(a, b)
 
 

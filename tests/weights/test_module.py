@@ -11,7 +11,6 @@ from meta_lightning.weights.programs import sample_program
 from meta_lightning.weights.tokens import EOS, ID, encode
 from tests.helpers.params import random_params
 
-
 CHUNKS = Encoding(kind="chunks", chunk_size=8, max_chunks=4)
 
 
