@@ -33,6 +33,12 @@ FORMAT = 2
 """Checkpoint format: 2 stores the input encoding (format 1 read flat chunks only)."""
 
 
+def _check_format(saved: dict, field: str, what: str) -> None:
+    if saved.get("format") != FORMAT:
+        raise ConfigError(field, f"{what} was written by an older meta_lightning (format {saved.get('format', 1)}, "
+                          f"this one reads {FORMAT})", "Train it again with `fit`")
+
+
 class WeightsMetaModel(LightningModule):
     """Decompiles Tracr-compiled transformers into RASP programs.
 
@@ -92,9 +98,7 @@ class WeightsMetaModel(LightningModule):
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         """Refuse, in one line, a checkpoint of another format or another input encoding than this run's."""
         saved = checkpoint.get("weights_model") or {}
-        if saved.get("format") != FORMAT:
-            raise ConfigError("--ckpt_path", f"written by an older meta_lightning (format {saved.get('format', 1)}, "
-                              f"this one reads {FORMAT})", "Train it again with `fit`")
+        _check_format(saved, "--ckpt_path", "the checkpoint")
         if self.net is not None and Encoding(**saved["encoding"]) != self.encoding:
             raise ConfigError("data.encoding", f"the checkpoint read {saved['encoding']}, this run "
                               f"{asdict(self.encoding)}", "Use the config the checkpoint was trained with "
@@ -114,9 +118,7 @@ class WeightsMetaModel(LightningModule):
             raise ConfigError(field, f"{path} is not a weight-reading meta-model's checkpoint",
                               "Use a checkpoint from `fit --config experiments/weights/...`")
         saved = ckpt["weights_model"]
-        if saved.get("format") != FORMAT:
-            raise ConfigError(field, f"{path} was written by an older meta_lightning (format {saved.get('format', 1)}, "
-                              f"this one reads {FORMAT})", "Train it again with `fit`")
+        _check_format(saved, field, path)
         model = cls(**{k: v for k, v in ckpt["hyper_parameters"].items() if not k.startswith("_")})
         model.build(Encoding(**saved["encoding"]), saved["max_tokens"])
         model.load_state_dict(ckpt["state_dict"])
