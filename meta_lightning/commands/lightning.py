@@ -61,6 +61,12 @@ class ProjectCLI(LightningCLI):
                          parser_kwargs={"prog": "python -m meta_lightning", "epilog": EPILOG},
                          parser_class=OneLineParser)
 
+    def add_arguments_to_parser(self, parser) -> None:
+        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        # Lightning writes last.ckpt only alongside a top-k save, so keep the newest (no monitor: newest = best) and
+        # link last.ckpt to it: a killed run resumes from its last validation with `--ckpt_path last.ckpt`.
+        parser.set_defaults({"checkpoint.save_last": "link", "checkpoint.save_top_k": 1})
+
     def parse_arguments(self, parser, args) -> None:
         # ``args`` is always given (sys.argv expanded for ``extends:``), so skip LightningCLI's warning about it.
         self.config = parser.parse_args(args)
@@ -106,10 +112,7 @@ class MetaCLI(ProjectCLI):
                                  "initialised meta-model), question_only (the same training with shuffled "
                                  "vectors); text, not by default (minutes on a CPU): the meta-model's LM reads "
                                  "each test conversation as text and answers zero-shot. [] runs none.")
-        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
-        # Lightning writes last.ckpt only alongside a top-k save, so keep the newest (no monitor: newest = best) and
-        # link last.ckpt to it: a killed run resumes from its last validation with `--ckpt_path last.ckpt`.
-        parser.set_defaults({"checkpoint.save_last": "link", "checkpoint.save_top_k": 1})
+        super().add_arguments_to_parser(parser)
         parser.link_arguments("data.eval_behaviors", "model.eval_behaviors")
 
     def _parse_ckpt_path(self) -> None:

@@ -23,6 +23,7 @@ class WeightsCLI(ProjectCLI):
         super().__init__(WeightsMetaModel, WeightsDataModule, defaults, args, run)
 
     def add_arguments_to_parser(self, parser) -> None:
+        super().add_arguments_to_parser(parser)
         parser.add_argument("--kind", type=Literal["weights"], default="weights",
                             help="weights: this run reads compiled models' weights (activations: the default CLI).")
         parser.add_argument("--test_after_fit", type=bool, default=True,

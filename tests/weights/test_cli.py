@@ -53,6 +53,7 @@ def test_fit_trains_tests_and_runs_the_random_weights_baseline(fitted):
         assert lo <= hand["exact_match"] <= hi and 0 <= hand["token_accuracy"] <= 1
         assert set(hand["by_length"]) == {"1", "2", "4"}
     assert (run / "config.yaml").is_file() and "kind: weights" in (run / "config.yaml").read_text()
+    assert (run / "checkpoints" / "last.ckpt").is_file()  # what the README's decompile line and sweeps' resume use
 
 
 @needs_tracr
@@ -62,7 +63,7 @@ def test_decompile_writes_a_program_for_a_params_file_and_for_a_program_file(fit
     from meta_lightning.weights.files import save_params
     from meta_lightning.weights.programs import HELD_OUT, describe
 
-    ckpt = next((fitted / "checkpoints").glob("*.ckpt"))
+    ckpt = fitted / "checkpoints" / "last.ckpt"
     save_params(compile_program(HELD_OUT["histogram"]).params, tmp_path / "histogram.npz")
     main(["decompile", "--ckpt_path", str(ckpt), "--params", str(tmp_path / "histogram.npz")])
     out = capsys.readouterr().out
