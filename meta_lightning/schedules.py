@@ -1,4 +1,4 @@
-"""Learning-rate schedules: linear warmup, then cosine or linear decay to zero, or constant."""
+"""Optimisation both sides share: AdamW with linear warmup, then cosine or linear decay to zero, or constant."""
 from __future__ import annotations
 
 import math
@@ -22,3 +22,13 @@ def lr_factor(schedule: str, warmup_steps: int, total: int) -> Callable[[int], f
         return 0.5 * (1 + math.cos(math.pi * progress)) if schedule == "cosine" else 1.0 - progress
 
     return factor
+
+
+def adamw_with_schedule(params, lr: float, weight_decay: float, schedule: str, warmup_steps: int, total: int) -> dict:
+    """AdamW over ``params`` (tensors or groups) with ``lr_factor``'s schedule stepped every batch: what
+    ``configure_optimizers`` returns on both sides."""
+    import torch
+
+    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor(schedule, warmup_steps, total))
+    return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

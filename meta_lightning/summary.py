@@ -1,27 +1,85 @@
-"""A run's ``summary.json``: written by the trained model's test, completed by its baselines, read by sweeps.
+"""A run's ``summary.json`` as one typed record: written by a test, completed by its baselines, read by sweeps.
 
-A summary is *complete* when no baseline is still pending: a run killed during its baselines leaves a summary
-that a sweep must not count as done.
+Both sides write the same record; only ``metric`` (accuracy, exact match) and ``details`` differ. A summary is
+*complete* when no baseline is still pending: a run killed during its baselines leaves a summary that a sweep
+must not count as done.
 """
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Literal, Optional
 
+from meta_lightning.intervals import wilson_interval
 from meta_lightning.paths import atomic_write_json
 
 PENDING = "baselines_pending"
 State = Literal["missing", "unreadable", "incomplete", "complete"]
 
 
-def read_summary(path: Path) -> Optional[dict]:
+def scored(metric: str, hits: int, n: int, held_out: bool, **extra) -> dict:
+    """One dataset's entry: ``metric`` = hits / n with its 95 % interval (``metric_ci95``), whether the data
+    set was held out of training, and what else the side reports (``extra``)."""
+    return {metric: hits / n if n else float("nan"), f"{metric}_ci95": list(wilson_interval(hits, n)),
+            "held_out": held_out, **extra}
+
+
+@dataclass
+class Summary:
+    """What a run measured on its test sets, beside its baselines."""
+
+    kind: str
+    """The side that wrote it: ``activations`` or ``weights``."""
+    metric: str
+    """The headline metric, a key of every dataset entry: ``accuracy`` or ``exact_match``."""
+    datasets: dict[str, dict]
+    """Test set -> its entry (``scored``): the metric, its interval, ``held_out``, and the side's other numbers."""
+    baselines: dict[str, dict[str, dict]] = field(default_factory=dict)
+    """Baseline -> test set -> entry, in the order the baselines ran (the table's order)."""
+    baselines_pending: list[str] = field(default_factory=list)
+    """Baselines still to file their results: the summary is incomplete until this is empty."""
+    validation: dict[str, float] = field(default_factory=dict)
+    """Training data set -> the metric at the last validation (sweeps tabulate trained sets by it)."""
+    log_dir: str = ""
+    """The run folder (TensorBoard logs, checkpoints, this file)."""
+    details: dict = field(default_factory=dict)
+    """Side-specific facts, stored at the top level of the JSON (models, behaviours, seed, step, ...)."""
+
+    @property
+    def complete(self) -> bool:
+        return not self.baselines_pending
+
+    def to_json(self) -> dict:
+        plain = asdict(self)
+        return {**plain.pop("details"), **plain}
+
+    @classmethod
+    def from_json(cls, data) -> Optional["Summary"]:
+        """The record in ``data`` (a parsed summary.json), or None where it is not one."""
+        if not isinstance(data, dict) or not isinstance(data.get("datasets"), dict):
+            return None
+        names = {f.name for f in fields(cls)} - {"details"}
+        known = {k: v for k, v in data.items() if k in names}
+        known.setdefault("kind", "activations")
+        known.setdefault("metric", "accuracy")
+        entries = list(known["datasets"].values()) + [e for b in (known.get("baselines") or {}).values() for e in b.values()]
+        if not all(isinstance(e, dict) and "held_out" in e for e in entries):
+            return None
+        return cls(**known, details={k: v for k, v in data.items() if k not in names})
+
+
+def write_summary(path: Path, summary: Summary) -> None:
+    atomic_write_json(Path(path), summary.to_json())
+
+
+def read_summary(path: Path) -> Optional[Summary]:
     """The summary at ``path``; None when it is missing, unreadable or not a run summary."""
     try:
-        summary = json.loads(Path(path).read_text())
+        data = json.loads(Path(path).read_text())
     except (OSError, ValueError):
         return None
-    return summary if isinstance(summary, dict) and isinstance(summary.get("datasets"), dict) else None
+    return Summary.from_json(data)
 
 
 def summary_state(path: Path) -> State:
@@ -30,7 +88,7 @@ def summary_state(path: Path) -> State:
     summary = read_summary(path)
     if summary is None:
         return "unreadable"
-    return "incomplete" if summary.get(PENDING) else "complete"
+    return "complete" if summary.complete else "incomplete"
 
 
 def add_baseline(path: Optional[Path], name: str, datasets: Optional[dict]) -> None:
@@ -39,6 +97,6 @@ def add_baseline(path: Optional[Path], name: str, datasets: Optional[dict]) -> N
     if summary is None:
         return
     if datasets is not None:
-        summary.setdefault("baselines", {})[name] = datasets
-    summary[PENDING] = [b for b in summary.get(PENDING, []) if b != name]
-    atomic_write_json(Path(path), summary)
+        summary.baselines[name] = datasets
+    summary.baselines_pending = [b for b in summary.baselines_pending if b != name]
+    write_summary(Path(path), summary)

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torchmetrics.functional.classification import binary_auroc
 
-from meta_lightning.intervals import wilson_interval
+from meta_lightning.summary import scored
 
 
 def _features(activations: Sequence[torch.Tensor]) -> torch.Tensor:
@@ -45,20 +45,19 @@ def fit_logistic(x: torch.Tensor, y: torch.Tensor, num_classes: int, l2: float =
     return lambda new: (((new - mean) / std) @ weight + bias).softmax(-1)
 
 
-def score_p_yes(dataset, p_yes: torch.Tensor) -> dict:
+def score_p_yes(dataset, p_yes: torch.Tensor, held_out: bool) -> dict:
     """Accuracy (95 % interval) and AUROC of P(Yes) per question of ``dataset``, against its Yes/No answers."""
     truth = [q.answer == "Yes" for q in dataset.questions]
     correct = sum((float(p) >= 0.5) == t for p, t in zip(p_yes, truth))
     n = len(truth)
     auroc = binary_auroc(p_yes, torch.tensor(truth, dtype=torch.long)) if 0 < sum(truth) < n else None
-    return {"accuracy": correct / n, "auroc": None if auroc is None else float(auroc), "questions": n,
-            "accuracy_ci95": list(wilson_interval(correct, n))}
+    return scored("accuracy", correct, n, held_out, auroc=None if auroc is None else float(auroc), questions=n)
 
 
-def _score_questions(dataset, proba: torch.Tensor, classes: Sequence[str]) -> dict:
+def _score_questions(dataset, proba: torch.Tensor, classes: Sequence[str], held_out: bool) -> dict:
     """Yes/No accuracy of a class probability table ``proba`` [conversations, classes] on ``dataset``'s questions."""
     return score_p_yes(dataset, torch.tensor([float(proba[q.conversation, classes.index(q.asked_label)])
-                                              for q in dataset.questions]))
+                                              for q in dataset.questions]), held_out)
 
 
 def probe_baseline(datamodule, folds: int = 5) -> dict[str, dict]:
@@ -68,11 +67,12 @@ def probe_baseline(datamodule, folds: int = 5) -> dict[str, dict]:
     for test in datamodule.datasets.get("test", []):
         classes = list(datamodule.behavior(test.name).classes)
         x_test = _features(test.activations)
+        held_out = test.name in datamodule.eval_behaviors
         if test.name in train:
             source = train[test.name]
             y = torch.tensor([classes.index(c.label) for c in source.conversations])
             proba = fit_logistic(_features(source.activations), y, len(classes))(x_test)
-            out[test.name] = {**_score_questions(test, proba, classes), "probe": "trained on the train split"}
+            out[test.name] = {**_score_questions(test, proba, classes, held_out), "probe": "trained on the train split"}
         else:
             y = torch.tensor([classes.index(c.label) for c in test.conversations])
             groups = [c.source_ids[0] for c in test.conversations]
@@ -84,10 +84,9 @@ def probe_baseline(datamodule, folds: int = 5) -> dict[str, dict]:
                 if held.all() or not held.any() or len(set(y[~held].tolist())) < 2:
                     continue
                 proba[held] = fit_logistic(x_test[~held], y[~held], len(classes))(x_test[held])
-            out[test.name] = {**_score_questions(test, proba, classes),
+            out[test.name] = {**_score_questions(test, proba, classes, held_out),
                               "probe": f"{folds}-fold cross-validation on this set, grouped by source "
                                        "(upper bound, not transfer)"}
-        out[test.name]["held_out"] = test.name in datamodule.eval_behaviors
     return out
 
 
@@ -107,7 +106,7 @@ def transfer_probe_baseline(datamodule) -> dict[str, dict]:
         if test.name not in datamodule.eval_behaviors or len(classes) != 2:
             continue
         trained = datamodule.behavior(two_class[0].name).classes
-        out[test.name] = {**_score_questions(test, predict(_features(test.activations)), classes), "held_out": True,
+        out[test.name] = {**_score_questions(test, predict(_features(test.activations)), classes, True),
                           "probe": f"trained on {source} classes; {trained[0]} read as {classes[0]}, "
                                    f"{trained[1]} as {classes[1]} (fixed by position, before looking)"}
     return out

@@ -1,72 +1,112 @@
-"""Run the baselines after a trained meta-model's test, on the same datamodule, splits and cached vectors.
+"""The baselines of an activation run: one registry (name, function, help, order), run after the trained
+meta-model's test on the same datamodule, splits and cached vectors.
 
-- ``probe``: logistic regression on the vectors (see :mod:`meta_lightning.baselines.probe`);
-- ``probe_transfer``: a probe of the training classes read as the held-out classes (lies), by position;
-- ``untrained``: the meta-model as initialised (closed-form projector included), tested without training;
-- ``question_only``: the same recipe trained and tested with each example's vectors swapped for another
-  example's (``model.vectors: shuffled``), so it measures what the question text alone gives;
-- ``text`` (opt-in, a few minutes on a CPU): the meta-model's LM, untrained, reads each test conversation as
-  text and answers zero-shot (see :mod:`meta_lightning.baselines.text`).
-
-Each lands in ``summary.json`` under ``baselines`` and in TensorBoard under ``baselines/NAME/...``.
+Each lands in ``summary.json`` under ``baselines``, in the registry's order (the table's columns), and in
+TensorBoard under ``baselines/NAME/...``.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Optional, Sequence
 
 import torch
 
 from meta_lightning.baselines.probe import probe_baseline, transfer_probe_baseline
 from meta_lightning.errors import ConfigError
-from meta_lightning.meta.reporting import format_summary, run_dir
-from meta_lightning.summary import add_baseline, read_summary
+from meta_lightning.meta.reporting import RunReporter, format_summary, run_dir
+from meta_lightning.side_trainer import side_trainer
+from meta_lightning.summary import Summary, add_baseline, read_summary
 
-BASELINES = ("probe", "probe_transfer", "untrained", "question_only", "text")
-
-
-def check_baselines(names: Sequence[str]) -> list[str]:
-    for name in names:
-        if name not in BASELINES:
-            raise ConfigError("baselines", f"unknown baseline {name!r}", f"Use any of: {', '.join(BASELINES)}")
-    return list(names)
+FILED = "filed"
+"""A baseline's result when its own reporter already filed it into the summary."""
 
 
-def _variant(trained, report_as: str, summary_path: Path, **changes):
+@dataclass(frozen=True)
+class Run:
+    """What a baseline is handed: the trained run, and where its results go."""
+
+    trained: object
+    datamodule: object
+    trainer: object
+    summary_path: Path
+
+
+@dataclass(frozen=True)
+class Baseline:
+    name: str
+    help: str
+    run: Callable[[Run], object]
+    """Per-dataset results, ``FILED``, or None (skipped)."""
+    default: bool = True
+
+
+def _fresh(trained):
+    """A new meta-model with the trained one's options, initialised as it was before training."""
     from meta_lightning.meta import MetaModel
 
     hparams = {k: v for k, v in dict(trained.hparams).items() if not k.startswith("_")}
-    module = MetaModel(**{**hparams, **changes})
-    module.report_as, module.summary_path = report_as, summary_path
-    module.init_seed = trained.init_seed  # the untrained baseline is the trained model's starting point
-    return module
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(trained.init_seed)  # its init_seed, so the same starting point
+        return MetaModel(**hparams)
 
 
-def _baseline_trainer(trainer):
-    """A trainer like the run's for one device, without checkpoints, validation or its own logger."""
-    from lightning.pytorch import Trainer
-
-    return Trainer(accelerator="gpu" if torch.cuda.is_available() else "cpu", devices=1, precision=trainer.precision,
-                   max_steps=trainer.max_steps, gradient_clip_val=trainer.gradient_clip_val, logger=False,
-                   enable_checkpointing=False, limit_val_batches=0, num_sanity_val_steps=0,
-                   enable_progress_bar=False, enable_model_summary=False)
-
-
-def _release(module) -> None:
-    """Drop a finished baseline's weights now: three meta-models at once would not fit the memory budget."""
-    import gc
-
-    module.model = module.parts = None  # parts holds the blocks too
-    gc.collect()
+def _tested_as(run: Run, name: str, datamodule, train: bool) -> str:
+    module = _fresh(run.trained)
+    side = side_trainer(run.trainer, [RunReporter(baseline=name, summary_path=run.summary_path)])
+    if train:
+        side.fit(module, datamodule=datamodule)
+    side.test(module, datamodule=datamodule, verbose=False)
+    module.net.release()
+    return FILED
 
 
-def _text(trained, datamodule) -> dict:
+def _untrained(run: Run):
+    return _tested_as(run, "untrained", run.datamodule, train=False)
+
+
+def _question_only(run: Run):
+    if run.trainer.world_size > 1:
+        print("baseline question_only skipped on several devices: run fit with --data.vectors shuffled", flush=True)
+        return None
+    return _tested_as(run, "question_only", run.datamodule.with_vectors("shuffled"), train=True)
+
+
+def _text(run: Run):
     from meta_lightning.baselines.text import text_baseline
     from meta_lightning.models.load import load_model
 
-    loaded = load_model(trained.spec, device="cuda" if torch.cuda.is_available() else "cpu",
+    loaded = load_model(run.trained.spec, device="cuda" if torch.cuda.is_available() else "cpu",
                         field="model.meta_model")
-    return text_baseline(loaded, datamodule, batch_size=datamodule.eval_batch_size)
+    return text_baseline(loaded, run.datamodule, batch_size=run.datamodule.eval_batch_size)
+
+
+REGISTRY: dict[str, Baseline] = {b.name: b for b in (
+    Baseline("probe", "logistic regression on the vectors", lambda run: probe_baseline(run.datamodule)),
+    Baseline("probe_transfer", "a probe of the two-class training classes read as the held-out classes by position",
+             lambda run: transfer_probe_baseline(run.datamodule)),
+    Baseline("untrained", "the initialised meta-model, tested without training", _untrained),
+    Baseline("question_only", "the same training and test with shuffled vectors: what the question text alone gives",
+             _question_only),
+    Baseline("text", "the meta-model's LM reads each test conversation as text and answers zero-shot (minutes on "
+             "a CPU)", _text, default=False),
+)}
+"""Every baseline, in the order they run and stand in the table."""
+DEFAULTS = [name for name, b in REGISTRY.items() if b.default]
+
+
+def help_text() -> str:
+    return ("After the test, run these on the same data and add them to the summary: "
+            + "; ".join(f"{b.name} ({b.help}{'' if b.default else ', not by default'})" for b in REGISTRY.values())
+            + ". [] runs none.")
+
+
+def check_baselines(names: Sequence[str]) -> list[str]:
+    """``names`` in the registry's order, or a one-line error naming an unknown one."""
+    for name in names:
+        if name not in REGISTRY:
+            raise ConfigError("baselines", f"unknown baseline {name!r}", f"Use any of: {', '.join(REGISTRY)}")
+    return [name for name in REGISTRY if name in names]
 
 
 def _log(trainer, name: str, datasets: dict) -> None:
@@ -78,34 +118,20 @@ def _log(trainer, name: str, datasets: dict) -> None:
             logger.log_metrics(metrics, step=trainer.global_step)
 
 
-def run_baselines(names: Sequence[str], trained, datamodule, trainer) -> dict:
-    """Run ``names`` in order; returns the final summary (also printed, and saved to summary.json)."""
+def run_baselines(names: Sequence[str], trained, datamodule, trainer) -> Optional[Summary]:
+    """Run ``names``; returns the final summary (also printed, and saved to summary.json)."""
     summary_path = run_dir(trainer) / "summary.json"
     if not summary_path.exists() or not trainer.is_global_zero:
-        return {}
+        return None
+    run = Run(trained, datamodule, trainer, summary_path)
     for name in check_baselines(names):
         print(f"baseline: {name}", flush=True)
-        if name == "probe":
-            add_baseline(summary_path, name, probe_baseline(datamodule))
-        elif name == "probe_transfer":
-            add_baseline(summary_path, name, transfer_probe_baseline(datamodule))
-        elif name == "text":
-            add_baseline(summary_path, name, _text(trained, datamodule))
-        elif name == "untrained":
-            module = _variant(trained, name, summary_path)
-            trainer.test(module, datamodule=datamodule, verbose=False)
-            _release(module)
-        elif name == "question_only":
-            if trainer.world_size > 1:
-                print("baseline question_only skipped on several devices: run fit with --model.vectors shuffled", flush=True)
-                add_baseline(summary_path, name, None)
-                continue
-            module = _variant(trained, name, summary_path, vectors="shuffled")
-            side = _baseline_trainer(trainer)
-            side.fit(module, datamodule=datamodule)
-            side.test(module, datamodule=datamodule, verbose=False)
-            _release(module)
-        _log(trainer, name, (read_summary(summary_path) or {}).get("baselines", {}).get(name, {}))
-    summary = read_summary(summary_path) or {}
-    print(format_summary(summary), flush=True)
+        result = REGISTRY[name].run(run)
+        if result != FILED:
+            add_baseline(summary_path, name, result)
+        summary = read_summary(summary_path)
+        _log(trainer, name, summary.baselines.get(name, {}) if summary else {})
+    summary = read_summary(summary_path)
+    if summary is not None:
+        print(format_summary(summary), flush=True)
     return summary

@@ -69,7 +69,6 @@ def text_baseline(loaded, datamodule, batch_size: int = 16) -> dict[str, dict]:
     out = {}
     for test in datamodule.datasets.get("test", []):
         prompts = [render(loaded.tokenizer, test.conversations[q.conversation], q.text) for q in test.questions]
-        result = score_p_yes(test, p_yes(loaded, prompts, batch_size))
-        out[test.name] = {**result, "held_out": test.name in datamodule.eval_behaviors,
-                          "method": "the meta-model's LM reading the conversation as text, zero-shot"}
+        result = score_p_yes(test, p_yes(loaded, prompts, batch_size), test.name in datamodule.eval_behaviors)
+        out[test.name] = {**result, "method": "the meta-model's LM reading the conversation as text, zero-shot"}
     return out

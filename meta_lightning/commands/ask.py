@@ -19,6 +19,11 @@ def load_conversation(path: Path) -> list[dict]:
     except ValueError as e:
         raise ConfigError("--conversation", f"{path} is not valid JSON ({e})", "Write a JSON list of messages") from e
     messages = data.get("messages") if isinstance(data, dict) else data
+    roles = ("system", "user", "assistant")
+    for i, m in enumerate(messages if isinstance(messages, list) else []):
+        if isinstance(m, dict) and isinstance(m.get("role"), str) and m["role"] not in roles:
+            raise ConfigError("--conversation", f"message {i} of {path} has role {m['role'][:40]!r}",
+                              f"Use one of: {', '.join(roles)}")
     if not isinstance(messages, list) or not messages or not all(
             isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str) for m in messages):
         raise ConfigError("--conversation", f"{path} must hold a non-empty list of {{\"role\": ..., \"content\": ...}} messages",
@@ -27,20 +32,25 @@ def load_conversation(path: Path) -> list[dict]:
 
 
 def load_for_inference(ckpt_path: Path):
-    """Rebuild the datamodule and meta-model a checkpoint was trained with, and load its trained tensors."""
+    """Rebuild the datamodule and meta-model network a checkpoint was trained with, and load its trained tensors."""
+    from meta_lightning.checkpoints import header, read_checkpoint
     from meta_lightning.data import MetaDataModule
-    from meta_lightning.meta import MetaModel
-    from meta_lightning.meta.checkpoint import read_checkpoint
+    from meta_lightning.meta.checkpoint import check_models
+    from meta_lightning.meta.network import MetaNetwork
+    from meta_lightning.meta.options import MetaOptions, as_group
+    from meta_lightning.models import ModelSpec
 
-    ckpt = read_checkpoint(ckpt_path)
+    ckpt = read_checkpoint(ckpt_path, "activations")
     strip = lambda d: {k: v for k, v in d.items() if not k.startswith("_")}  # noqa: E731
     dm = MetaDataModule(**strip(ckpt["datamodule_hyper_parameters"]))
-    module = MetaModel(**strip(ckpt["hyper_parameters"]))
-    module.init_seed = ckpt["meta_lightning"].get("init_seed", module.init_seed)
-    module.build_for(dm.activation_source())
-    module.on_load_checkpoint(ckpt)
-    module.load_state_dict(ckpt["state_dict"], strict=False)
-    return dm, module.eval()
+    hp = ckpt["hyper_parameters"]
+    options = MetaOptions(**{name: as_group(name, hp.get(name)) for name in MetaOptions.__dataclass_fields__})
+    net = MetaNetwork(ModelSpec(**hp["meta_model"]), options)
+    net.build(dm.activation_source(), header(ckpt).get("init_seed", 0))
+    check_models(ckpt, net.source.fingerprint, net.meta_fingerprint)
+    prefix = "net."
+    net.load_state_dict({k[len(prefix):]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)}, strict=False)
+    return dm, net.eval()
 
 
 @torch.inference_mode()
@@ -49,7 +59,7 @@ def ask(ckpt_path: Path, messages: list[dict], question: str) -> dict:
     from meta_lightning.data.generate import generate_replies
     from meta_lightning.data.questions import QuestionBatch
 
-    dm, module = load_for_inference(ckpt_path)
+    dm, net = load_for_inference(ckpt_path)
     loaded = dm.loaded_input_model()
     add_prompt = True
     if dm.capture.generate_tokens > 0:  # the model writes its own reply first, as in training
@@ -58,10 +68,16 @@ def ask(ckpt_path: Path, messages: list[dict], question: str) -> dict:
         conversation = Conversation("ask", "?", messages, (), "ask")
         messages = generate_replies(loaded, [conversation], dm.capture.generate_tokens, dm.seed)[0]
         add_prompt = False
-    capturer = ActivationCapturer(loaded, list(module.source.layers), module.source.positions, progress=False)
-    acts = capturer.capture([encode_chat(loaded.tokenizer, messages, add_generation_prompt=add_prompt)]).activations[0]
+    ids = encode_chat(loaded.tokenizer, messages, add_generation_prompt=add_prompt)
+    limit = min(dm.capture.max_tokens, getattr(loaded.model.config, "max_position_embeddings", None) or 10**9)
+    if len(ids) > limit:
+        raise ConfigError("--conversation", f"the conversation is {len(ids):,} tokens, and the input-model reads at "
+                          f"most {limit:,} at once (its context, or data.capture.max_tokens)",
+                          "Shorten the conversation to its last turns")
+    capturer = ActivationCapturer(loaded, list(net.source.layers), net.source.positions, progress=False)
+    acts = capturer.capture([ids]).activations[0]
     batch = QuestionBatch(activations=[acts.flatten(0, -2).float()], question=[question], answer=[None])
-    readings = module.read(batch)
+    readings = net.read(batch)
     p_yes = float(readings.p_named[0])
     out = {"question": question, "answer": "Yes" if p_yes >= 0.5 else "No", "p_yes": p_yes}
     if readings.names:
@@ -77,6 +93,8 @@ def ask_command(argv: list[str]) -> None:
     parser.add_argument("--question", required=True, help='e.g. "Is this model lying?"')
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     args = parser.parse_args(argv)
+    if not args.question.strip():
+        raise ConfigError("--question", "is empty", 'Ask a question, e.g. --question "Is the model speaking French?"')
     result = ask(args.ckpt_path, load_conversation(args.conversation), args.question)
     if args.json:
         print(json.dumps(result))

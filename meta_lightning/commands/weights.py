@@ -1,22 +1,25 @@
-"""fit / validate / test for the weight-reading meta-model: LightningCLI over WeightsMetaModel and
+"""fit / validate / test / predict for the weight-reading meta-model: LightningCLI over WeightsMetaModel and
 WeightsDataModule. A config selects it with ``kind: weights`` (see ``experiments/weights/``)."""
 from __future__ import annotations
 
 from typing import Literal
 
 from jsonargparse import lazy_instance
-from lightning.pytorch import Trainer
 from lightning.pytorch.loggers import TensorBoardLogger
 
-from meta_lightning.commands.lightning import ProjectCLI
+from meta_lightning.commands.project import ProjectCLI
+from meta_lightning.side_trainer import side_trainer
 from meta_lightning.weights.datamodule import WeightsDataModule
 from meta_lightning.weights.module import WeightsMetaModel
+from meta_lightning.weights.reporting import ProgramReporter
 
 
 class WeightsCLI(ProjectCLI):
     """After ``fit``: the test (held-out sampled programs and the hand-written ones), then the random-weights
     baseline trained and tested the same way. The run folder's ``summary.json`` holds both (the baseline under
     ``baselines.random``); it stays incomplete, for sweeps, until the baseline has filed its results."""
+
+    KIND = "weights"
 
     def __init__(self, args=None, run: bool = True):
         defaults = {"logger": lazy_instance(TensorBoardLogger, save_dir="runs", name="weights", default_hp_metric=False)}
@@ -31,22 +34,22 @@ class WeightsCLI(ProjectCLI):
         parser.add_argument("--random_baseline", type=bool, default=True,
                             help="After the test, train and test the same model fed random weights (the program prior).")
 
+    def _baseline_after_fit(self) -> bool:
+        config = self.config.get("fit") if self.subcommand == "fit" else None
+        return bool(config and config.get("test_after_fit", True) and config.get("random_baseline", True))
+
+    def run_callbacks(self) -> list:
+        return [ProgramReporter(pending=["random"] if self._baseline_after_fit() else [])]
+
     def after_fit(self) -> None:
-        config = self.config[self.subcommand]
-        if not config.get("test_after_fit", True) or self.trainer.interrupted:
+        if not self.config["fit"].get("test_after_fit", True) or self.trainer.interrupted:
             return
-        baseline = config.get("random_baseline", True)
-        self.model.pending_baselines = ["random"] if baseline else []
         self.trainer.test(self.model, datamodule=self.datamodule, verbose=False)
-        if baseline and self.trainer.is_global_zero:
+        if self._baseline_after_fit() and self.trainer.is_global_zero and self.trainer.logger is not None:
             print("baseline: random weights", flush=True)
             hparams = {k: v for k, v in dict(self.model.hparams).items() if not k.startswith("_")}
             random_ = WeightsMetaModel(**{**hparams, "inputs": "random"})
-            random_.summary_dir = self.trainer.logger.log_dir if self.trainer.logger else None
-            random_.report_as = "random"
-            side = Trainer(accelerator=self.trainer.accelerator, devices=1, precision=self.trainer.precision,
-                           max_steps=self.trainer.max_steps, max_epochs=self.trainer.max_epochs,
-                           gradient_clip_val=self.trainer.gradient_clip_val, logger=False, enable_checkpointing=False,
-                           limit_val_batches=0, num_sanity_val_steps=0, enable_model_summary=False)
+            path = self.trainer.logger.log_dir + "/summary.json"
+            side = side_trainer(self.trainer, [ProgramReporter(baseline="random", summary_path=path)])
             side.fit(random_, datamodule=self.datamodule)
             side.test(random_, datamodule=self.datamodule, verbose=False)

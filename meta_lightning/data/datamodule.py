@@ -17,7 +17,7 @@ from meta_lightning.cache import ActivationCache
 from meta_lightning.capture import ActivationCapturer, parse_positions, resolve_layers
 from meta_lightning.capture.capture import CaptureStats
 from meta_lightning.data.activations import CaptureSettings, behavior_activations
-from meta_lightning.data.questions import QuestionDataset, collate
+from meta_lightning.data.questions import VECTORS, QuestionDataset, Vectors, collate
 from meta_lightning.data.sampling import EpochSampler, ResumableLoader
 from meta_lightning.data.source import ActivationSource, InputModel
 from meta_lightning.errors import ConfigError
@@ -72,6 +72,8 @@ class MetaDataModule(LightningDataModule):
         cache_dir: Activation cache root (default: ``$META_LIGHTNING_CACHE`` or ``~/.cache/meta_lightning``).
         use_cache: Read and write the on-disk activation cache; false captures in memory on every run.
         device: Where the input-model runs for capture: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
+        vectors: ``real``; ``shuffled`` (each example gets its batch neighbour's vectors) or ``zero`` train and
+            test the question-only baseline.
     """
 
     def __init__(self, input_model: ModelSpec = ModelSpec(), behaviors: Sequence[str] = ("multilingual",),
@@ -82,7 +84,7 @@ class MetaDataModule(LightningDataModule):
                  sampling: Sampling = "uniform", batch_size: int = 16, eval_batch_size: Optional[int] = None,
                  num_workers: int = 0, seed: int = 0, sampling_seed: Optional[int] = None,
                  cache_dir: Optional[str] = None, use_cache: bool = True,
-                 device: Device = "auto"):
+                 device: Device = "auto", vectors: Vectors = "real"):
         super().__init__()
         behaviors, eval_behaviors = list(behaviors), list(eval_behaviors)
         if not behaviors:
@@ -114,6 +116,8 @@ class MetaDataModule(LightningDataModule):
         if eval_test_split not in EVAL_SPLITS:
             raise ConfigError("data.eval_test_split", f"unknown split {eval_test_split!r}",
                               f"Use one of: {', '.join(EVAL_SPLITS)}")
+        if vectors not in VECTORS:
+            raise ConfigError("data.vectors", f"unknown value {vectors!r}", f"Use one of: {', '.join(VECTORS)}")
         if device not in DEVICES:
             raise ConfigError("data.device", f"unknown device {device!r}", f"Use one of: {', '.join(DEVICES)}")
         if device == "cuda" and not torch.cuda.is_available():
@@ -130,6 +134,7 @@ class MetaDataModule(LightningDataModule):
         self.questions_per_conversation, self.sampling = questions_per_conversation, sampling
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
         self.num_workers, self.cache_dir, self.use_cache, self.device = num_workers, cache_dir, use_cache, device
+        self.vectors = vectors
         self._input: Optional[InputModel] = None
         self._checked = False
         self._behaviors: dict = {}
@@ -161,8 +166,8 @@ class MetaDataModule(LightningDataModule):
         return self.input_model_handle().loaded()
 
     def activation_source(self) -> ActivationSource:
-        """What the meta-model needs to know of the activations, with the training statistics once loaded."""
-        return self.input_model_handle().source.with_statistics(self.activation_statistics())
+        """What the meta-model needs to know of the activations it reads."""
+        return self.input_model_handle().source
 
     def positions(self) -> str:
         """``capture.positions``, canonical."""
@@ -274,38 +279,24 @@ class MetaDataModule(LightningDataModule):
             self.datasets.setdefault(key, [])
             self.datasets[key] = [d for d in self.datasets[key] if d.name != name] + [ds]
 
-    # -- what the meta-model module needs to know -----------------------------------------------------------
-    def dataset_names(self, stage: str) -> list[str]:
-        """Names of the datasets a stage's dataloaders serve, in dataloader order."""
-        return [d.name for d in self.datasets.get(stage, [])]
+    def with_vectors(self, vectors: Vectors) -> "MetaDataModule":
+        """This datamodule, sharing its datasets and input-model, serving ``vectors`` (the question-only baseline)."""
+        import copy
 
-    def activation_statistics(self) -> Optional[tuple[torch.Tensor, torch.Tensor]]:
-        """Per-source-layer mean and std ``[layers, d]`` of the training behaviours' activations.
+        other = copy.copy(self)
+        other.vectors = vectors
+        return other
 
-        From the train split when it is loaded, else from whatever split of the training behaviours is (an
-        untrained baseline evaluated with ``test``); label-free, so no answer leaks into them.
-        """
-        for stage in ("train", "val", "test"):
-            parts = [d for d in self.datasets.get(stage, []) if d.name in self.behaviors]
-            if parts:
-                # Positions pooled: every conversation's [L, P, d] becomes P rows of [L, d].
-                x = torch.cat([a.float().transpose(0, 1) for d in parts for a in d.activations])
-                return x.mean(0), x.std(0) if x.shape[0] > 1 else torch.ones_like(x[0])
-        return None
-
-    def training_vectors(self) -> tuple[list[torch.Tensor], list[str]]:
-        """Every training conversation's vectors ``[layers * positions, d]`` and its class name (closed-form
-        projector initialisation reads these). Loaded here when the stage did not (an untrained model tested)."""
+    def training_datasets(self) -> list[QuestionDataset]:
+        """The train split's datasets, loaded now if the stage did not (an untrained model tested)."""
         if not self.datasets.get("train"):
             self._add_datasets(self._activations([(b, "train", self.sizes["train"]) for b in self.behaviors]))
-        parts = self.datasets["train"]
-        vectors = [a.flatten(0, -2).float() for d in parts for a in d.activations]
-        names = [d.class_names.get(c.label, c.label) for d in parts for c in d.conversations]
-        return vectors, names
+        return self.datasets["train"]
 
     # -- loaders -------------------------------------------------------------------------------------------
     def _loader(self, dataset, batch_size: int, loader=DataLoader, **kwargs) -> DataLoader:
-        return loader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate, num_workers=self.num_workers,
+        return loader(dataset, batch_size=batch_size, shuffle=False, collate_fn=functools.partial(collate, vectors=self.vectors),
+                      num_workers=self.num_workers,
                       persistent_workers=self.num_workers > 0, **kwargs)
 
     def train_dataloader(self) -> DataLoader:

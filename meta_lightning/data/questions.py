@@ -1,13 +1,16 @@
 """Question datasets over cached activations, and the collate function that batches them."""
 from __future__ import annotations
 
-from typing import Optional, Sequence, TypedDict
+from typing import Literal, Optional, Sequence, TypedDict, get_args
 
 import torch
 from torch.utils.data import Dataset
 
 from meta_lightning.behaviors import Behavior
 from meta_lightning.data.activations import BehaviorActivations
+
+Vectors = Literal["real", "shuffled", "zero"]
+VECTORS = get_args(Vectors)
 
 
 class QuestionBatch(TypedDict, total=False):
@@ -63,10 +66,22 @@ class QuestionDataset(Dataset):
         }
 
 
-def collate(items: Sequence[dict]) -> QuestionBatch:
-    """Activations stay a list (examples may carry different numbers of vectors); strings stay lists."""
+def replace_vectors(activations: list[torch.Tensor], vectors: Vectors) -> list[torch.Tensor]:
+    """``real``: as they are; ``shuffled``: each example gets its neighbour's; ``zero``: zeros of each shape."""
+    if vectors == "shuffled" and len(activations) > 1:
+        return activations[-1:] + activations[:-1]
+    if vectors == "zero":
+        return [torch.zeros_like(a) for a in activations]
+    return activations
+
+
+def collate(items: Sequence[dict], vectors: Vectors = "real") -> QuestionBatch:
+    """Activations stay a list (examples may carry different numbers of vectors); strings stay lists.
+
+    ``vectors``: ``real``; ``shuffled`` gives each example its neighbour's vectors, ``zero`` zeros of the same
+    shape: what the question text alone gives (the question-only baseline)."""
     return {
-        "activations": [item["activations"] for item in items],
+        "activations": replace_vectors([item["activations"] for item in items], vectors),
         "question": [item["question"] for item in items],
         "answer": [item["answer"] for item in items],
         "behavior": [item["behavior"] for item in items],

@@ -18,10 +18,6 @@ from meta_lightning.schedules import Schedule
 
 AnswerFormat = Literal["yes_no", "name_then_answer"]
 ProjectorInit = Literal["random", "closed_form"]
-Vectors = Literal["real", "shuffled", "zero"]
-VECTORS = get_args(Vectors)
-
-
 @dataclass
 class InjectionOptions:
     """Where the projected vectors enter the meta-model."""
@@ -161,7 +157,7 @@ def _choices(cls, name: str) -> dict[str, tuple]:
     return {f"{name}.{f}": get_args(h) for f, h in hints.items() if get_origin(h) is Literal}
 
 
-CHOICES = {k: v for name, cls in GROUPS.items() for k, v in _choices(cls, name).items()} | {"vectors": VECTORS}
+CHOICES = {k: v for name, cls in GROUPS.items() for k, v in _choices(cls, name).items()}
 
 
 def _value(options: dict, path: str):

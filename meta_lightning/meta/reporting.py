@@ -4,13 +4,12 @@ summary.json)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional, Sequence
 
 import torch
 from lightning.pytorch.callbacks import Callback
 
-from meta_lightning.intervals import wilson_interval
-from meta_lightning.paths import atomic_write_json
-from meta_lightning.summary import PENDING, add_baseline
+from meta_lightning.summary import Summary, add_baseline, scored, write_summary
 
 
 def _tensorboard(module):
@@ -30,12 +29,19 @@ class RunReporter(Callback):
     """Everything a run reports, as a Lightning callback (the meta-model only computes its metrics).
 
     Per-dataset metrics and ``hp/`` metrics for TensorBoard's HParams tab, samples, the lie confusion figure, the
-    learning curve, and at test the summary table and ``summary.json``. A baseline's test (``report_as`` set on
-    the module) files its results beside the trained model's instead. The loss and validation histories are
+    learning curve, and at test the summary table and ``summary.json``. The loss and validation histories are
     saved in checkpoints, so a resumed run draws its whole learning curve.
+
+    Args:
+        pending: Baselines that will file their results into this run's summary after its test.
+        baseline: Report as this baseline: its test results are filed into ``summary_path`` (the trained run's
+            summary), and nothing reaches TensorBoard (the baseline runner logs them there).
+        summary_path: With ``baseline``: the trained run's ``summary.json``.
     """
 
-    def __init__(self):
+    def __init__(self, pending: Sequence[str] = (), baseline: Optional[str] = None, summary_path: Optional[Path] = None):
+        self.pending, self.baseline, self.summary_path = list(pending), baseline, summary_path
+        self.own = baseline is None
         self.last_validation: dict[str, float] = {}
         self.validation_history: dict[str, list[tuple[int, float]]] = {}
         """Validation accuracy per dataset and step, for the learning-curve figure."""
@@ -49,7 +55,7 @@ class RunReporter(Callback):
 
     def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
         loss = outputs["loss"] if isinstance(outputs, dict) else outputs
-        if loss is not None and module.report_as is None:
+        if loss is not None and self.own:
             self.loss_history.append((module.global_step, float(loss.detach())))
 
     def on_validation_epoch_end(self, trainer, module) -> None:
@@ -71,11 +77,12 @@ class RunReporter(Callback):
 
     def hparams_table(self) -> dict:
         m, dm = self.module, self.module.trainer.datamodule
+        source = m.net.source
         return {"data/behaviors": "+".join(dm.behaviors), "data/eval_behaviors": "+".join(dm.eval_behaviors),
                 "data/input_model": dm.input_model.name, "model/meta_model": m.spec.name,
-                "data/layers": ",".join(str(x) for x in m.source.layers), "data/positions": m.source.positions,
+                "data/layers": ",".join(str(x) for x in source.layers), "data/positions": source.positions,
                 "model/injection": m.options.injection.mode, "model/finetune": m.options.finetune.method,
-                "model/projector": type(m.projector.net).__name__, "model/lr": m.options.optimizer.lr,
+                "model/projector": type(m.net.projector.net).__name__, "model/lr": m.options.optimizer.lr,
                 "model/lora_rank": m.options.finetune.lora_rank, "data/seed": dm.seed, "data/train_size": dm.sizes["train"]}
 
     def hp_metric_names(self) -> list[str]:
@@ -84,7 +91,7 @@ class RunReporter(Callback):
 
     def log_hparams(self) -> None:
         tb = _tensorboard(self.module)
-        if tb is not None and self.module.report_as is None:
+        if tb is not None and self.own:
             tb.log_hyperparams(self.hparams_table(), {name: float("nan") for name in self.hp_metric_names()})
 
     def epoch_end(self, stage: str) -> None:
@@ -97,12 +104,12 @@ class RunReporter(Callback):
             return
         for name, values in direct.items():
             results.setdefault(name, {})["direct_acc"] = values["acc"]
-        if stage == "val" and m.report_as is None:
+        if stage == "val" and self.own:
             self.last_validation = {name: float(values["acc"]) for name, values in results.items()}
             for name, acc in self.last_validation.items():
                 self.validation_history.setdefault(name, []).append((m.global_step, acc))
         dm = m.trainer.datamodule
-        own = m.report_as is None  # a baseline's numbers reach TensorBoard through the baseline runner
+        own = self.own  # a baseline's numbers reach TensorBoard through the baseline runner
         for name, values in results.items() if own else ():
             for metric, value in values.items():
                 m.log(f"{stage}/{name}/{metric}", value, add_dataloader_idx=False)
@@ -129,7 +136,7 @@ class RunReporter(Callback):
         for name, r in rows.items():
             tb.experiment.add_text(f"{stage}/{name}/samples", r.samples_markdown(self.module.hparams.samples_to_log), step)
             classes = REGISTRY[name].classes if name in REGISTRY else ()
-            if name in self.module.hparams.eval_behaviors and len(classes) == 2:
+            if name in self.module.trainer.datamodule.eval_behaviors and len(classes) == 2:
                 fig = confusion_figure(r.confusion(tuple(classes)), tuple(classes), f"{name} ({stage}, step {step})")
                 tb.experiment.add_figure(f"{stage}/{name}/confusion", fig, step)
 
@@ -137,17 +144,18 @@ class RunReporter(Callback):
         m, dm = self.module, self.module.trainer.datamodule
         datasets = {name: dataset_entry(values, counts.get(name, 0), name in dm.eval_behaviors)
                     for name, values in results.items()}
-        if m.report_as is not None:  # a baseline: filed beside the meta-model's own results
-            add_baseline(m.summary_path, m.report_as, datasets)
+        if not self.own:  # a baseline: filed beside the meta-model's own results
+            add_baseline(self.summary_path, self.baseline, datasets)
             return
         out_dir = run_dir(m.trainer)
-        summary = {"train_behaviors": dm.behaviors, "eval_behaviors": dm.eval_behaviors, "input_model": dm.input_model.name,
-                   "meta_model": m.spec.name, "seed": dm.seed, "global_step": m.global_step, "datasets": datasets,
-                   "validation": self.last_validation, "baselines": {}, PENDING: list(m.pending_baselines),
-                   "log_dir": str(out_dir)}
-        if getattr(m, "alignment_cosine", None) is not None:
-            summary["closed_form_fit_cosine"] = m.alignment_cosine
-        atomic_write_json(out_dir / "summary.json", summary)
+        details = {"train_behaviors": dm.behaviors, "eval_behaviors": dm.eval_behaviors,
+                   "input_model": dm.input_model.name, "meta_model": m.spec.name, "seed": dm.seed,
+                   "global_step": m.global_step}
+        if m.net.alignment_cosine is not None:
+            details["closed_form_fit_cosine"] = m.net.alignment_cosine
+        summary = Summary("activations", "accuracy", datasets, baselines_pending=list(self.pending),
+                          validation=self.last_validation, log_dir=str(out_dir), details=details)
+        write_summary(out_dir / "summary.json", summary)
         self._learning_curve(out_dir)
         print(format_summary(summary), flush=True)
 
@@ -166,8 +174,8 @@ class RunReporter(Callback):
 
 def dataset_entry(values: dict, n: int, held_out: bool) -> dict:
     """One dataset's summary entry: accuracy with its 95 % interval, AUROC, and the other readings where present."""
-    entry = {"accuracy": values["acc"], "accuracy_ci95": list(wilson_interval(round(values["acc"] * n), n)),
-             "auroc": values.get("auroc"), "questions": n, "held_out": held_out}
+    entry = scored("accuracy", round(values["acc"] * n), n, held_out, auroc=values.get("auroc"), questions=n)
+    entry["accuracy"] = values["acc"]  # the metric's own value (the hit count above is for the interval)
     for key, name in (("direct_acc", "accuracy_without_naming"), ("name_acc", "naming_accuracy")):
         if key in values:
             entry[name] = values[key]
@@ -181,15 +189,15 @@ def _cell(d: dict | None) -> str:
     return f"{d['accuracy']:>6.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
 
 
-def format_summary(summary: dict) -> str:
-    """The end-of-run table: one row per dataset, the meta-model beside every baseline, each with its 95 % CI."""
-    baselines = summary.get("baselines", {})
-    known = ("probe", "untrained", "question_only")
-    names = [n for n in known if n in baselines] + sorted(n for n in baselines if n not in known)
+def format_summary(summary: Summary) -> str:
+    """The end-of-run table: one row per dataset, the meta-model beside every baseline (in the order they ran),
+    each with its 95 % CI."""
+    baselines = summary.baselines
+    names = list(baselines)
     header = f"{'dataset':<17} {'split':<8} {'n':>5} {'meta-model [95% CI]':>22} {'no naming':>9} {'named ok':>8} {'AUROC':>6}"
     header += "".join(f" {b + ' [95% CI]':>22}" for b in names)
     lines = ["", header, "-" * len(header)]
-    for name, d in summary["datasets"].items():
+    for name, d in summary.datasets.items():
         kind = "held-out" if d["held_out"] else "test"
         direct = d.get("accuracy_without_naming")
         named = d.get("naming_accuracy")
@@ -200,6 +208,6 @@ def format_summary(summary: dict) -> str:
         row += "".join(f" {_cell(baselines[b].get(name)):>22}" for b in names)
         lines.append(row)
     lines += ["", "no naming: P(Yes) read at the first answer token; named ok: the model's own class name was the true one.",
-              f"TensorBoard logs: {summary['log_dir']}   (tensorboard --logdir {Path(summary['log_dir']).parent})",
-              f"Summary JSON:     {Path(summary['log_dir']) / 'summary.json'}", ""]
+              f"TensorBoard logs: {summary.log_dir}   (tensorboard --logdir {Path(summary.log_dir).parent})",
+              f"Summary JSON:     {Path(summary.log_dir) / 'summary.json'}", ""]
     return "\n".join(lines)

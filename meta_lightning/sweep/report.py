@@ -69,16 +69,15 @@ def collect(sweep_dir: Path) -> list[Group]:
             continue
         summary = read_summary(path)
         g.seeds.append(cell["seed"])
-        g.metric = metric = summary.get("metric", "accuracy")
-        validation = summary.get("validation") or {}
-        for name, entry in summary["datasets"].items():
-            if entry.get("held_out", True):  # a weight-reading run tests on held-out programs only
+        g.metric = metric = summary.metric
+        for name, entry in summary.datasets.items():
+            if entry["held_out"]:
                 g.held_out.setdefault(name, []).append(entry[metric])
             else:
-                g.trained.setdefault(name, []).append(validation.get(name, entry[metric]))
-        for baseline, datasets in (summary.get("baselines") or {}).items():
+                g.trained.setdefault(name, []).append(summary.validation.get(name, entry[metric]))
+        for baseline, datasets in summary.baselines.items():
             for name, entry in datasets.items():
-                if entry.get("held_out", True):
+                if entry["held_out"]:
                     g.baselines.setdefault(baseline, {}).setdefault(name, []).append(entry[metric])
     return list(groups.values())
 

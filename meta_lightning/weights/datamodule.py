@@ -33,7 +33,7 @@ class ProgramDataset(Dataset):
         vectors, extent, slots = self.encoding.encode(unflatten(self.programs.weights[i], self.programs.dims[i]))
         return {"vectors": torch.from_numpy(vectors), "extent": torch.from_numpy(extent),
                 "slots": torch.from_numpy(slots), "tokens": torch.as_tensor(self.programs.tokens[i]),
-                "length": self.lengths[i], "name": self.programs.names[i]}
+                "length": self.lengths[i], "name": self.programs.names[i], "dataset": self.name}
 
 
 def collate(items: list[dict]) -> dict:
@@ -52,7 +52,7 @@ def collate(items: list[dict]) -> dict:
         tokens[i, :m] = x["tokens"]
     return {"vectors": vectors, "extent": extent, "slots": slots, "vector_mask": vector_mask, "tokens": tokens,
             "token_mask": tokens != ID[PAD], "length": torch.tensor([x["length"] for x in items]),
-            "name": [x["name"] for x in items]}
+            "name": [x["name"] for x in items], "dataset": items[0]["dataset"]}
 
 
 class WeightsDataModule(LightningDataModule):

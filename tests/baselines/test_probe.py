@@ -50,8 +50,8 @@ def test_probe_answers_yes_exactly_when_its_class_is_the_one_asked(datamodule, m
     proba = torch.zeros(len(test.conversations), len(classes))
     for i, c in enumerate(test.conversations):
         proba[i, classes.index(c.label)] = 1.0
-    assert probe._score_questions(test, proba, classes)["accuracy"] == 1.0
-    assert probe._score_questions(test, 1 - proba, classes)["accuracy"] == 0.0
+    assert probe._score_questions(test, proba, classes, False)["accuracy"] == 1.0
+    assert probe._score_questions(test, 1 - proba, classes, False)["accuracy"] == 0.0
 
 
 def test_transfer_probe_reads_the_training_classes_as_the_held_out_ones_by_position(datamodule, monkeypatch):

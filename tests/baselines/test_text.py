@@ -43,8 +43,9 @@ def test_score_counts_answers_against_the_truth():
     class Set:
         questions = [Question(0, "q", "Yes", "a"), Question(0, "q", "No", "b"), Question(1, "q", "No", "a")]
 
-    out = score_p_yes(Set(), torch.tensor([0.9, 0.7, 0.2]))
+    out = score_p_yes(Set(), torch.tensor([0.9, 0.7, 0.2]), held_out=True)
     assert out["accuracy"] == pytest.approx(2 / 3) and out["questions"] == 3 and out["auroc"] == 1.0
+    assert out["held_out"] and out["accuracy_ci95"] == pytest.approx([0.2077, 0.9385], abs=1e-4)
 
 
 def test_text_baseline_scores_every_test_set(folder):

@@ -23,7 +23,7 @@ def test_loaders_serve_collated_batches_per_dataset(model_dir):
     dm = _dm(model_dir)
     dm.prepare_data()
     dm.setup("fit")
-    assert dm.dataset_names("val") == ["sentiment", "language", "lies"]
+    assert [d.name for d in dm.datasets["val"]] == ["sentiment", "language", "lies"]
     batch = next(iter(dm.train_dataloader()))
     assert len(batch["activations"]) == 4 and batch["activations"][0].shape == (2, 64)
     assert batch["yes"].dtype == torch.bool and set(batch["answer"]) <= {"Yes", "No"}
@@ -31,7 +31,7 @@ def test_loaders_serve_collated_batches_per_dataset(model_dir):
     # Training behaviours: 6 conversations x 2 questions; the held-out lies: 1 question per conversation.
     assert [len(loader.dataset) for loader in dm.val_dataloader()] == [12, 12, 6]
     dm.setup("test")
-    assert dm.dataset_names("test") == ["sentiment", "language", "lies"]
+    assert [d.name for d in dm.datasets["test"]] == ["sentiment", "language", "lies"]
 
 
 def test_uniform_sampling_balances_unequal_behaviours_and_proportional_follows_size(model_dir):
@@ -127,8 +127,6 @@ def test_input_model_weights_are_dropped_after_setup_and_reloaded_only_to_captur
     assert handle.loads == 1 and not handle.in_memory
     source = dm.activation_source()
     assert (source.hidden_size, source.layers, source.num_layers) == (64, (1, 4), 4)
-    mean, std = source.statistics
-    assert mean.shape == std.shape == (2, 64)
     dm.setup("fit")  # a second fit on the same datamodule (the question-only baseline): all cached
     assert handle.loads == 1 and not handle.in_memory
     dm.setup("test")  # test splits were never captured: the weights come back, then go again

@@ -6,6 +6,7 @@ from meta_lightning.meta.answers import yes_probability
 from meta_lightning.meta.inject import replace_embeddings
 from meta_lightning.meta.projector import layer_indices
 from tests.helpers.folders import save_byte_model
+from tests.helpers.sources import source
 
 
 @pytest.fixture(scope="module")
@@ -14,8 +15,8 @@ def module(tmp_path_factory):
     torch.manual_seed(0)
     m = MetaModel(meta_model={"name": str(folder)}, prompt={"answer_format": "name_then_answer", "chat_template": False,
                                                              "max_name_tokens": 3, "template": "{activations}\n{question}\n"})
-    m.build(8, 2)
-    return m.eval()
+    m.net.build(source(8, 2), 0)
+    return m.net.eval()
 
 
 def _batch():

@@ -4,6 +4,7 @@ import torch
 
 from meta_lightning.meta import MetaModel
 from tests.helpers.folders import save_byte_model
+from tests.helpers.sources import source
 
 
 @pytest.fixture(scope="module")
@@ -15,7 +16,7 @@ def _built(folder, consume: int):
     torch.manual_seed(0)  # seed_everything, as the CLI runs it before the model is made
     module = MetaModel(meta_model={"name": str(folder)}, finetune={"method": "lora"}, injection={"mode": "add"})
     torch.rand(consume)  # what a first-time GGUF conversion or a capture would draw in between
-    module.build(24, 2)
+    module.net.build(source(24, 2), module.init_seed)
     after = torch.rand(3)
     return {k: v.detach().clone() for k, v in module.state_dict().items()}, after
 
@@ -33,7 +34,7 @@ def test_initialisation_does_not_depend_on_what_drew_from_the_global_generator_b
 def test_another_seed_initialises_differently(folder):
     torch.manual_seed(1)
     module = MetaModel(meta_model={"name": str(folder)}, finetune={"method": "lora"}, injection={"mode": "add"})
-    module.build(24, 2)
+    module.net.build(source(24, 2), module.init_seed)
     other = module.state_dict()
     same, _ = _built(folder, 0)
     assert any(not torch.equal(same[k], other[k]) for k in same if "lora_A" in k)

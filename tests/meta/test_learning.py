@@ -11,8 +11,10 @@ import random
 import pytest
 import torch
 
+from meta_lightning.data.questions import replace_vectors
 from meta_lightning.meta import MetaModel
 from tests.helpers.folders import save_byte_model
+from tests.helpers.sources import source
 
 CLASSES = {"a": "A", "b": "B"}  # label -> class name (one byte-level token each)
 D_IN, VECTORS = 24, 2
@@ -34,12 +36,12 @@ def planted(n: int, seed: int, signal: float = 1.5):
     return examples
 
 
-def batch_of(items):
-    return {"activations": [e["activations"] for e in items], "question": [e["question"] for e in items],
+def batch_of(items, vectors="real"):
+    return {"activations": replace_vectors([e["activations"] for e in items], vectors), "question": [e["question"] for e in items],
             "answer": [e["answer"] for e in items], "class_name": [e["class_name"] for e in items]}
 
 
-def train_and_test(folder, steps: int = 150, train_size: int = 256, **recipe) -> float:
+def train_and_test(folder, steps: int = 150, train_size: int = 256, vectors: str = "real", **recipe) -> float:
     torch.manual_seed(0)
     options = dict(meta_model={"name": str(folder)}, finetune={"method": "full"}, optimizer={"lr": 3e-3},
                    prompt={"chat_template": False, "template": "{activations}\n{question}\n",
@@ -47,8 +49,8 @@ def train_and_test(folder, steps: int = 150, train_size: int = 256, **recipe) ->
                    projector={"standardize": True, "init": "closed_form", "lr": 0.0})
     for key, value in recipe.items():  # a group's changes merge into it; a plain option replaces
         options[key] = {**options.get(key, {}), **value} if isinstance(value, dict) else value
-    module = MetaModel(**options)
-    module.build(D_IN, VECTORS)
+    module = MetaModel(**options).net
+    module.build(source(D_IN, VECTORS), 0)
     train, test = planted(train_size, seed=1), planted(200, seed=2)
     x = torch.stack([e["activations"] for e in train])
     if module.options.projector.standardize:
@@ -59,12 +61,12 @@ def train_and_test(folder, steps: int = 150, train_size: int = 256, **recipe) ->
     opt = torch.optim.AdamW(params, lr=module.options.optimizer.lr)
     rng = random.Random(0)
     for _ in range(steps):
-        loss, _ = module.loss_and_p_yes(batch_of(rng.sample(train, 32)))
+        loss, _ = module.loss_and_p_yes(batch_of(rng.sample(train, 32), vectors))
         opt.zero_grad()
         loss.backward()
         opt.step()
     module.eval()
-    readings = module.read(batch_of(test))
+    readings = module.read(batch_of(test, vectors))
     truth = torch.tensor([e["answer"] == "Yes" for e in test])
     return float(((readings.p_named >= 0.5) == truth).float().mean())
 

@@ -7,7 +7,6 @@ from meta_lightning.meta.options import CHOICES, ProjectorOptions, as_group
 
 @pytest.mark.parametrize("options, message", [
     ({"injection": {"mode": "inject"}}, "model.injection.mode: unknown value 'inject'. Use one of: replace, add"),
-    ({"vectors": "noise"}, "model.vectors: unknown value 'noise'. Use one of: real, shuffled, zero"),
     ({"optimizer": {"lr": 0.0}}, "model.optimizer.lr: 0.0 is out of range. Use a positive learning rate"),
     ({"projector": {"lr": -0.1}}, "model.projector.lr: -0.1 is out of range. Use 0 (frozen) or more"),
     ({"projector": {"ridge": 0}}, "model.projector.ridge: 0 is out of range. Use a positive penalty, e.g. 0.01"),
@@ -32,7 +31,7 @@ def test_every_literal_field_of_every_group_is_checked():
     assert CHOICES["finetune.method"] == ("lora", "attention", "full", "projector")
     assert CHOICES["prompt.answer_format"] == ("yes_no", "name_then_answer")
     assert set(CHOICES) == {"injection.mode", "projector.kind", "projector.init", "prompt.answer_format",
-                            "finetune.method", "optimizer.schedule", "vectors"}
+                            "finetune.method", "optimizer.schedule"}
 
 
 def test_groups_are_stored_as_plain_data_and_rebuild_the_same_model_options():

@@ -18,12 +18,14 @@ def test_a_batch_pads_vectors_and_tokens_and_masks_them():
 
     def item(n, tokens, length, name):
         return {"vectors": torch.ones(n, 4), "extent": torch.ones(n, 4, dtype=torch.bool), "slots": torch.arange(n),
-                "tokens": torch.tensor(tokens), "length": length, "name": name}
+                "tokens": torch.tensor(tokens), "length": length, "name": name,
+                "dataset": "test"}
 
     batch = collate([item(2, [1, 5, 2], 1, ""), item(3, [1, 5, 6, 7, 2], 2, "x")])
     assert batch["vectors"].shape == (2, 3, 4) and batch["vector_mask"].tolist() == [[True, True, False], [True] * 3]
     assert batch["slots"].tolist() == [[0, 1, 0], [0, 1, 2]] and not batch["extent"][0, 2].any()
     assert batch["tokens"][0].tolist() == [1, 5, 2, ID[PAD], ID[PAD]] and batch["token_mask"].sum().item() == 8
+    assert batch["dataset"] == "test" and batch["name"] == ["", "x"]
 
 
 @pytest.mark.parametrize("options, needle", [

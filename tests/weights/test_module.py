@@ -31,16 +31,16 @@ def test_tokens_see_every_weight_vector_and_only_the_tokens_before_them():
     vectors, vmask = torch.randn(1, 3, 8), torch.ones(1, 3, dtype=torch.bool)
     tokens = torch.tensor([encode(sample_program(random.Random(0), 2))])
     tmask = torch.ones_like(tokens, dtype=torch.bool)
-    base = m.logits(m.prefix(_batch(vectors, vmask)), vmask, tokens, tmask)
+    base = m.net.logits(m.net.prefix(_batch(vectors, vmask)), vmask, tokens, tmask)
     later = tokens.clone()
     later[0, -1] = ID["inc"]
-    assert torch.allclose(m.logits(m.prefix(_batch(vectors, vmask)), vmask, later, tmask)[0, :-1], base[0, :-1], atol=1e-5)
+    assert torch.allclose(m.net.logits(m.net.prefix(_batch(vectors, vmask)), vmask, later, tmask)[0, :-1], base[0, :-1], atol=1e-5)
     other = vectors.clone()
     other[0, 2] += 1.0
-    assert not torch.allclose(m.logits(m.prefix(_batch(other, vmask)), vmask, tokens, tmask)[0, 0], base[0, 0])
+    assert not torch.allclose(m.net.logits(m.net.prefix(_batch(other, vmask)), vmask, tokens, tmask)[0, 0], base[0, 0])
     # a padded vector is not read
     padded, pmask = torch.cat([vectors, torch.randn(1, 1, 8)], 1), torch.tensor([[True, True, True, False]])
-    assert torch.allclose(m.logits(m.prefix(_batch(padded, pmask)), pmask, tokens, tmask), base, atol=1e-5)
+    assert torch.allclose(m.net.logits(m.net.prefix(_batch(padded, pmask)), pmask, tokens, tmask), base, atol=1e-5)
 
 
 def test_random_inputs_put_noise_only_in_the_cells_a_model_has():
@@ -48,8 +48,8 @@ def test_random_inputs_put_noise_only_in_the_cells_a_model_has():
     batch = _batch(torch.randn(2, 3, 8), torch.ones(2, 3, dtype=torch.bool))
     batch["extent"][:, :, 5:] = False
     seen = []
-    m.net["vector_in"].register_forward_hook(lambda mod, args, out: seen.append(args[0]))
-    m.prefix(batch)
+    m.net.vector_in.register_forward_hook(lambda mod, args, out: seen.append(args[0]))
+    m.net.prefix(batch)
     noise = seen[0]
     assert not noise[..., 5:].any() and noise[..., :5].std() > 0.5 and not torch.equal(noise, batch["vectors"])
 
@@ -58,12 +58,12 @@ def _train(model: WeightsMetaModel, batch: dict, steps: int = 150) -> float:
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
     model.train()
     for _ in range(steps):
-        loss, _, _ = model.loss_and_token_accuracy(batch)
+        loss, _, _ = model.net.loss_and_token_accuracy(batch)
         opt.zero_grad()
         loss.backward()
         opt.step()
     model.eval()
-    guess = model.greedy(batch)
+    guess = model.net.greedy(batch)
     exact = 0
     for i in range(len(guess)):
         target = batch["tokens"][i][batch["token_mask"][i]]
@@ -78,7 +78,7 @@ def test_programs_are_read_from_the_weights_and_not_from_noise():
     g = torch.Generator().manual_seed(0)
     items = [{"vectors": torch.randn(3, 8, generator=g), "extent": torch.ones(3, 8, dtype=torch.bool),
               "slots": torch.arange(3), "tokens": torch.tensor(encode(sample_program(random.Random(s), 2))),
-              "length": 2, "name": ""} for s in range(8)]
+              "length": 2, "name": "", "dataset": "train"} for s in range(8)]
     batch = collate(items)
     assert _train(_model(), batch) == 1.0  # each program is told by its own weights
     assert _train(_model(inputs="random"), batch) <= 0.25  # noise tells none apart: at most the commonest
@@ -103,5 +103,12 @@ def test_decompiling_a_model_larger_than_the_meta_model_reads_is_named():
 def test_a_checkpoint_of_the_older_format_is_refused_in_one_line(tmp_path):
     torch.save({"weights_model": {"chunk_size": 8, "max_chunks": 4, "max_tokens": 26}, "hyper_parameters": {},
                 "state_dict": {}}, tmp_path / "old.ckpt")
-    with pytest.raises(ConfigError, match=r"^--ckpt_path: .*old.ckpt was written by an older meta_lightning \(format 1"):
+    with pytest.raises(ConfigError, match=r"^--ckpt_path: .*old.ckpt was written by an older meta_lightning \(weights "
+                                          r"checkpoint format 1, this one reads 3\)"):
         WeightsMetaModel.from_checkpoint(str(tmp_path / "old.ckpt"))
+    # an activation run's checkpoint names the side it belongs to
+    torch.save({"meta_lightning": {"format": 4}, "state_dict": {}}, tmp_path / "acts.ckpt")
+    with pytest.raises(ConfigError, match=r"^--ckpt_path: .*acts.ckpt is a meta-model that reads an input-model's "
+                                          r"activations, and this run reads compiled models' weights\. Use it with a "
+                                          r"config of kind: activations"):
+        WeightsMetaModel.from_checkpoint(str(tmp_path / "acts.ckpt"))

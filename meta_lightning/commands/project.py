@@ -1,0 +1,109 @@
+"""What both sides' LightningCLIs share: ``extends:``, our prog and epilog, one-line errors, seed 0, the
+checkpoint read and checked up front, the progress bar, and ``predictions.jsonl``."""
+from __future__ import annotations
+
+import sys
+
+from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar, TQDMProgressBar
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
+
+from meta_lightning.checkpoints import LIGHTNING_KEYWORDS, check_same_options, read_checkpoint
+
+
+class OneLineParser(LightningArgumentParser):
+    """jsonargparse's errors as one line that names the field (its usage block is what --help is for)."""
+
+    last_error: str = ""
+    """``field: reason`` of the last error (the sweep check reads it)."""
+
+    def error(self, message: str, ex=None):
+        from meta_lightning.configs import parser_error
+
+        field, reason = parser_error(ex or Exception(message), "")
+        self.last_error = (f"{field}: {reason}" if field else reason).rstrip(".")
+        prog = self.prog.replace(" [options]", "")  # jsonargparse's prog of a subcommand
+        print(f"error: {self.last_error}. See `{prog} --help`", file=sys.stderr)
+        sys.exit(2)
+
+
+class ProjectCLI(LightningCLI):
+    """The base of ``MetaCLI`` and ``WeightsCLI``; ``KIND`` names the side, and the checkpoints it reads."""
+
+    KIND = "activations"
+
+    def __init__(self, model_class, datamodule_class, defaults: dict, args=None, run: bool = True):
+        from meta_lightning.commands import EPILOG
+        from meta_lightning.configs import expand_extends
+
+        self.checkpoint = None
+        args = expand_extends(list(sys.argv[1:] if args is None else args))
+        super().__init__(model_class, datamodule_class, trainer_defaults=defaults, args=args, run=run,
+                         seed_everything_default=0, save_config_kwargs={"overwrite": True},
+                         parser_kwargs={"prog": "python -m meta_lightning", "epilog": EPILOG},
+                         parser_class=OneLineParser)
+
+    def add_arguments_to_parser(self, parser) -> None:
+        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        # Lightning writes last.ckpt only alongside a top-k save, so keep the newest (no monitor: newest = best) and
+        # link last.ckpt to it: a killed run resumes from its last validation with `--ckpt_path last.ckpt`.
+        parser.set_defaults({"checkpoint.save_last": "link", "checkpoint.save_top_k": 1})
+
+    def parse_arguments(self, parser, args) -> None:
+        """Parse, then read ``--ckpt_path`` before anything else does: a bad file, a checkpoint of the other side,
+        or model options other than the checkpoint's (which Lightning would silently replace) is one line."""
+        self.config = parser.parse_args(args)
+        subcommand = self.config.get("subcommand")
+        config = self.config[subcommand] if subcommand else self.config
+        ckpt_path = config.get("ckpt_path")
+        if ckpt_path and str(ckpt_path) not in LIGHTNING_KEYWORDS:
+            self.checkpoint = read_checkpoint(ckpt_path, self.KIND)
+            check_same_options(self.checkpoint.get("hyper_parameters") or {}, _plain(config.get("model")))
+
+    def instantiate_trainer(self, **kwargs):
+        """Our progress bar (a step-bounded run has no epoch total to show), then the run's own callbacks."""
+        trainer = self.config_init[self.subcommand]["trainer"] if self.subcommand else self.config_init["trainer"]
+        callbacks = list(kwargs.pop("callbacks", None) or trainer.get("callbacks") or [])
+        if trainer.get("enable_progress_bar") is not False and not any(isinstance(c, ProgressBar) for c in callbacks):
+            callbacks.append(TQDMProgressBar())
+        return super().instantiate_trainer(callbacks=callbacks + self.run_callbacks(), **kwargs)
+
+    def run_callbacks(self) -> list:
+        """Callbacks this side's runs always have (its reporter)."""
+        return []
+
+    def before_predict(self) -> None:
+        if not self.config[self.subcommand].get("ckpt_path"):
+            print("warning: predict without --ckpt_path answers with the untrained meta-model", file=sys.stderr)
+
+    def before_fit(self) -> None:
+        if self.trainer.max_steps == 0:
+            print("warning: --trainer.max_steps 0 trains nothing: the test reports the untrained model", file=sys.stderr)
+
+    def after_predict(self) -> None:
+        """Every prediction, one JSON object a line, in the run folder (and where it is, on stdout)."""
+        import json
+
+        from meta_lightning.meta.reporting import run_dir
+        from meta_lightning.paths import atomic_write_text
+
+        outputs = self.trainer.predict_loop.predictions or []
+        if len(self.trainer.num_predict_batches) == 1:
+            outputs = [outputs]  # one dataloader: Lightning does not nest its batches in a list
+        rows = [row for loader in outputs for batch in loader for row in batch]
+        path = run_dir(self.trainer) / "predictions.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, "".join(json.dumps(row) + "\n" for row in rows))
+        print(f"predict: {len(rows)} predictions written to {path}", flush=True)
+
+
+def _plain(value):
+    """A parsed config section as plain dicts and lists (jsonargparse Namespaces and dataclasses inside)."""
+    from dataclasses import asdict, is_dataclass
+
+    if hasattr(value, "as_dict"):
+        value = value.as_dict()
+    if is_dataclass(value) and not isinstance(value, type):
+        value = asdict(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return [_plain(v) for v in value] if isinstance(value, (list, tuple)) else value

@@ -1,0 +1,27 @@
+import torch
+
+from meta_lightning.data import MetaDataModule
+from meta_lightning.meta.projector_inputs import activation_statistics, projector_inputs, training_vectors
+from tests.helpers.folders import save_byte_model
+
+
+def test_statistics_and_vectors_come_from_the_training_behaviours_alone(tmp_path):
+    folder = save_byte_model(tmp_path / "tiny", "llama")
+    dm = MetaDataModule(input_model={"name": str(folder)}, behaviors=["sentiment", "language"],
+                        capture={"layers": [1, -1], "positions": "last:2"}, train_size=8, val_size=6, test_size=4,
+                        batch_size=4, use_cache=False)
+    dm.setup("fit")
+    train = dm.datasets["train"]
+    # Reference by hand: every train conversation's [layers, positions, d], positions pooled per layer.
+    rows = [a[:, p].float() for d in train for a in d.activations for p in range(a.shape[1])]
+    x = torch.stack(rows)  # [conversations * positions, layers, d]
+    assert x.shape[0] == 2 * 8 * 2
+    mean, std = activation_statistics(dm)
+    assert torch.allclose(mean, x.mean(0), atol=1e-6) and torch.allclose(std, x.std(0), atol=1e-6)
+    assert projector_inputs(dm).source.statistics[0] is not None
+    # The lie val split is loaded too, and must not move the statistics.
+    assert "lies" in [d.name for d in dm.datasets["val"]]
+    vectors, names = training_vectors(dm)
+    assert len(vectors) == 16 and vectors[0].shape == (2 * 2, 64)
+    assert set(names) == {dm.behavior("sentiment").class_name(c) for c in dm.behavior("sentiment").classes} | {
+        dm.behavior("language").class_name(c) for c in {c.label for c in train[1].conversations}}
