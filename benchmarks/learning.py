@@ -25,6 +25,7 @@ from meta_lightning.data import MetaDataModule
 from meta_lightning.data.questions import collate
 from meta_lightning.meta import MetaModel
 from meta_lightning.meta.optim import param_groups
+from meta_lightning.meta.projector_inputs import projector_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = {"prompt": {"answer_format": "yes_no", "chat_template": True, "template": "{activations}\n{question}"},
@@ -38,7 +39,7 @@ def recipes() -> dict[str, dict]:
     return {"ours": base, "paper": paper}
 
 
-def accuracy(module: MetaModel, dataset) -> float:
+def accuracy(module, dataset) -> float:
     module.eval()
     correct = 0
     with torch.no_grad():
@@ -52,8 +53,9 @@ def accuracy(module: MetaModel, dataset) -> float:
 
 def run(name: str, options: dict, dm: MetaDataModule, args) -> dict:
     torch.manual_seed(0)
-    module = MetaModel(**options)
-    module.build_for(dm.activation_source(), dm.training_vectors)
+    module = MetaModel(**options).net  # the plain network: no Trainer needed
+    inputs = projector_inputs(dm)
+    module.build(inputs.source, 0, inputs.training_vectors)
     opt = torch.optim.AdamW(param_groups(module.model, module.projector, module.options.optimizer.lr,
                                          module.options.projector.lr))
     train = dm.datasets["train"][0]

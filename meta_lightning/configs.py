@@ -36,12 +36,31 @@ def read_yaml_mapping(config: str) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+SECTIONS = ("trainer", "model", "data", "checkpoint", "sweep")
+"""Top-level keys whose value is a mapping of options."""
+
+
+def check_sections(data, path: Path) -> dict:
+    """A config file's content as a mapping, or one line naming the file (empty, a list, a section as a list)."""
+    if data is None:
+        raise ConfigError("--config", f"{path} is empty", "Write the run's sections (trainer:, model:, data:), or "
+                          "drop the file")
+    if not isinstance(data, dict):
+        raise ConfigError("--config", f"{path} holds a {type(data).__name__} at its top level, not a mapping of "
+                          "sections", "Write it as keys: trainer:, model:, data:")
+    for section in SECTIONS:
+        if section in data and data[section] is not None and not isinstance(data[section], dict):
+            raise ConfigError(section, f"in {path} it is a {type(data[section]).__name__}, not a mapping of options",
+                              f"Write its options as keys indented under {section}:, not as a list")
+    return data
+
+
 def _chain(path: Path, seen: tuple[Path, ...] = ()) -> list[str]:
     path = path.resolve()
     if path in seen:
         raise ConfigError("extends", f"{path} extends itself through {' -> '.join(str(p) for p in seen)}", "Remove the cycle")
-    data = read_yaml(path)
-    if not isinstance(data, dict) or "extends" not in data:
+    data = check_sections(read_yaml(path), path)
+    if "extends" not in data:
         return [str(path)]
     bases = data.pop("extends")
     out: list[str] = []

@@ -26,6 +26,28 @@ def resolve_cache_dir(cache_dir: str | os.PathLike | None) -> Path:
     return Path(cache_dir).expanduser() if cache_dir else default_cache_dir()
 
 
+def cache_field(cache_dir: str | os.PathLike | None) -> str:
+    """The setting that chose the cache folder: ``data.cache_dir``, else the environment variable."""
+    return "data.cache_dir" if cache_dir else (CACHE_ENV if os.environ.get(CACHE_ENV) else "data.cache_dir")
+
+
+def writable_dir(path: Path, field: str) -> Path:
+    """``path`` as a folder this process can write (made if missing), or one line naming ``field``."""
+    from meta_lightning.errors import ConfigError
+
+    path = Path(path).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ConfigError(field, f"{path} is a file, not a folder", "Point it at a folder (it is made if missing)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as e:
+        raise ConfigError(field, f"cannot write to {path} ({e.strerror or type(e).__name__})",
+                          "Point it at a folder you can write") from e
+    return path
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` so that readers see either the old file or the whole new one, never a part."""
     path.parent.mkdir(parents=True, exist_ok=True)

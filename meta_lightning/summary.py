@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal, Optional
 
 from meta_lightning.intervals import wilson_interval
-from meta_lightning.paths import atomic_write_json
+from meta_lightning.paths import atomic_write_text
 
 PENDING = "baselines_pending"
 State = Literal["missing", "unreadable", "incomplete", "complete"]
@@ -70,7 +70,8 @@ class Summary:
 
 
 def write_summary(path: Path, summary: Summary) -> None:
-    atomic_write_json(Path(path), summary.to_json())
+    """Keys in the record's order, not sorted: the baselines' order is the table's."""
+    atomic_write_text(Path(path), json.dumps(summary.to_json(), indent=2) + "\n")
 
 
 def read_summary(path: Path) -> Optional[Summary]:

@@ -59,3 +59,16 @@ def tiny_fit(tmp_path_factory):
         mp.setenv("META_LIGHTNING_CACHE", str(folder / "cache"))
         main(["fit", "--config", str(tiny_run_config(folder))])
     return folder, folder / "tiny.yaml", out.getvalue()
+
+
+@pytest.fixture
+def no_model_loads(monkeypatch):
+    """Fail the test if any model (input or meta) starts loading."""
+    import meta_lightning.data.datamodule as datamodule
+    import meta_lightning.meta.network as network
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a model was loaded before the bad input was reported")
+
+    monkeypatch.setattr(datamodule, "load_model", refuse)
+    monkeypatch.setattr(network, "load_model", refuse)

@@ -59,19 +59,6 @@ def test_no_pickle_loading_anywhere_in_the_package():
         assert "import pickle" not in path.read_text(), path
 
 
-@pytest.fixture
-def no_model_loads(monkeypatch):
-    """Fail the test if any model (input or meta) starts loading."""
-    import meta_lightning.data.datamodule as datamodule
-    import meta_lightning.meta.module as module
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("a model was loaded before the bad input was reported")
-
-    monkeypatch.setattr(datamodule, "load_model", refuse)
-    monkeypatch.setattr(module, "load_model", refuse)
-
-
 def _facts_file(tmp_path, kind: str) -> str:
     path = tmp_path / {"empty": "facts.json", "binary": "facts.json", "columns": "facts.csv", "missing": "nope.json"}[kind]
     if kind == "binary":

@@ -37,5 +37,5 @@ def test_cross_family_cpu_config_runs_minilm_into_smollm2(user_cache, tmp_path, 
     import torch
 
     weights = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
-    assert weights["projector.net.weight"].shape == (576, 384)
-    assert weights["projector.mean"].shape == (3, 384)  # standardised with the MiniLM training statistics
+    assert weights["net.projector.net.weight"].shape == (576, 384)
+    assert weights["net.projector.mean"].shape == (3, 384)  # standardised with the MiniLM training statistics

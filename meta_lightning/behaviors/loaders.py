@@ -72,19 +72,39 @@ def load_rows(path: str, name: Optional[str] = None, split: str = "train", field
     return rows
 
 
+def _names(names) -> str:
+    """Column names for an error line: each cut to 40 characters, at most 8 of them."""
+    names = [n if len(n) <= 40 else n[:37] + "..." for n in map(str, names)]
+    return ", ".join(names[:8]) + (f", and {len(names) - 8} more" if len(names) > 8 else "")
+
+
 def require_columns(rows, columns: tuple[str, ...], path: str, field: str) -> None:
-    missing = [c for c in columns if c not in rows.column_names]
+    found = rows.column_names if hasattr(rows, "column_names") else list(rows)
+    missing = [c for c in columns if c not in found]
     if missing:
-        raise ConfigError(field, f"{path} has no column {missing[0]!r} (found: {', '.join(rows.column_names)})",
+        raise ConfigError(field, f"{path} has no column {missing[0]!r} (found: {_names(found)})",
                           f"Rename the column to {missing[0]!r} or use a file in the documented format")
+
+
+def _number(value, allowed: tuple[int, ...], column: str, row: int, path: str, field: str, fix: str) -> int:
+    """``value`` as one of ``allowed`` whole numbers, or one line naming the row and column."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = None
+    if number not in allowed or (isinstance(value, float) and value != number):
+        raise ConfigError(field, f"{path}: row {row} has {column} {str(value)[:40]!r}, not one of "
+                          f"{', '.join(map(str, allowed))}", fix)
+    return number
 
 
 def sst2(path: str = "glue", name: Optional[str] = "sst2", split: str = "train",
          field: str = "sentiment.dataset") -> list[Source]:
     rows = load_rows(path, name, split, field)
     require_columns(rows, ("sentence", "label"), path, field)
-    return [Source(r["sentence"].strip(), "positive" if int(r["label"]) == 1 else "negative")
-            for r in rows if r["sentence"].strip()]
+    fix = "Use 0 (negative) and 1 (positive), as SST-2 does"
+    return [Source(r["sentence"].strip(), "positive" if _number(r["label"], (0, 1), "label", i, path, field, fix) == 1
+                   else "negative") for i, r in enumerate(rows) if str(r["sentence"] or "").strip()]
 
 
 def go_emotions(path: str = "google-research-datasets/go_emotions", name: Optional[str] = "simplified", split: str = "train",
@@ -101,8 +121,9 @@ def amazon_reviews(path: str, label: str = "sentiment", field: str = "multilingu
     rows = load_rows(path, field=field)
     require_columns(rows, ("review_body", "stars", "language"), path, field)
     out = []
-    for r in rows:
-        text, stars, lang = str(r["review_body"]).strip(), int(r["stars"]), str(r["language"])
+    for i, r in enumerate(rows):
+        stars = _number(r["stars"], (1, 2, 3, 4, 5), "stars", i, path, field, "Use whole stars from 1 to 5")
+        text, lang = str(r["review_body"]).strip(), str(r["language"])
         if label == "language":
             out.append(Source(text, lang))
         elif stars != 3:
@@ -124,22 +145,37 @@ def ai_liar(path: str, field: str = "lies.dataset") -> list[Source]:
         rows = load_rows(str(local), field=field)
         require_columns(rows, ("question", "answer", "statement", "false_statement"), path, field)
         table = {c: {str(i): v for i, v in enumerate(rows[c])} for c in rows.column_names}
-        return _facts(table)
+        return _facts(table, path, field)
     try:
         table = json.loads(local.read_text())
     except (OSError, ValueError) as e:
         raise ConfigError(field, f"cannot read {path} as JSON ({e})", "Use the column-oriented facts JSON") from e
     if not isinstance(table, dict) or not table:
         raise ConfigError(field, f"{path} is empty or not column-oriented", "Use {column: {row_id: value}}")
-    for column in ("question", "answer", "statement", "false_statement"):
-        if column not in table:
-            raise ConfigError(field, f"{path} has no column {column!r} (found: {', '.join(table)})",
-                              "Use the documented columns")
-    return _facts(table)
+    require_columns(table, ("question", "answer", "statement", "false_statement"), path, field)
+    for column, values in table.items():
+        if column in FACT_COLUMNS and not isinstance(values, dict):
+            raise ConfigError(field, f"{path}: column {column!r} is a {type(values).__name__}, not an object keyed "
+                              "by row id", 'Write {"question": {"0": "...", "1": "..."}, ...}, or one fact a row '
+                              "in a .jsonl or .csv file")
+    return _facts(table, path, field)
 
 
-def _facts(table: dict) -> list[Source]:
-    false = table.get("false_answer") or table["false_statement"]
-    return [Source(str(q).strip(), "truthful", (("true_answer", str(table["answer"][row]).strip()),
-                                                ("false_answer", str(false.get(row, table["false_statement"][row])).strip())))
-            for row, q in table["question"].items()]
+FACT_COLUMNS = ("question", "answer", "false_answer", "statement", "false_statement")
+
+
+def _cell(table: dict, column: str, row: str, path: str, field: str) -> str:
+    value = table[column].get(row)
+    text = "" if value is None else str(value).strip()
+    if not text:
+        raise ConfigError(field, f"{path}: row {row} has no {column!r}", "Fill the cell in, or drop the row")
+    return text
+
+
+def _facts(table: dict, path: str, field: str) -> list[Source]:
+    false = "false_answer" if "false_answer" in table else "false_statement"
+    return [Source(_cell(table, "question", row, path, field), "truthful",
+                   (("true_answer", _cell(table, "answer", row, path, field)),
+                    ("false_answer", _cell(table, false if table[false].get(row) is not None else "false_statement",
+                                           row, path, field))))
+            for row in table["question"]]

@@ -75,9 +75,19 @@ def main(argv: Optional[list[str]] = None) -> None:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
-        print("interrupted: finished work is kept (cache shards, checkpoints, sweep cells); run the same command "
-              "again to resume", file=sys.stderr)
-        sys.exit(130)
+        _interrupted()
+    except SystemExit:
+        guard = getattr(sys.modules.get(f"{__name__}.project"), "RunGuard", None)
+        if guard is not None and guard.interrupted:  # Lightning's own exit after Ctrl-C inside a Trainer
+            guard.interrupted = False
+            _interrupted()
+        raise
+
+
+def _interrupted() -> None:
+    print("interrupted: finished work is kept (cache shards, checkpoints, sweep cells); run the same command "
+          "again to resume (fit: with --ckpt_path RUN_FOLDER/checkpoints/last.ckpt)", file=sys.stderr)
+    sys.exit(130)
 
 
 def run_cli(args: list[str]) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar, TQDMProgressBar
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint, ProgressBar, TQDMProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 from meta_lightning.checkpoints import LIGHTNING_KEYWORDS, check_same_options, read_checkpoint
@@ -24,6 +24,40 @@ class OneLineParser(LightningArgumentParser):
         prog = self.prog.replace(" [options]", "")  # jsonargparse's prog of a subcommand
         print(f"error: {self.last_error}. See `{prog} --help`", file=sys.stderr)
         sys.exit(2)
+
+
+class RunGuard(Callback):
+    """Ctrl-C and failures inside a Trainer: Lightning exits 1 after a KeyboardInterrupt, so the interrupt is
+    recorded here for ``main`` to exit 130 with how to resume; a test, validation or prediction that stops
+    takes away the run folder it had just made (nothing in it but its own config and logs)."""
+
+    interrupted = False
+    """Set when a Trainer of this process was stopped by Ctrl-C."""
+
+    def setup(self, trainer, module, stage: str) -> None:
+        import time
+
+        self.started, self.stage = time.time(), stage
+
+    def on_exception(self, trainer, module, exception: BaseException) -> None:
+        if isinstance(exception, KeyboardInterrupt):
+            RunGuard.interrupted = True
+        if getattr(self, "stage", "fit") != "fit" and trainer.is_global_zero:
+            _remove_if_new(trainer.log_dir, self.started)
+
+
+def _remove_if_new(folder, since: float) -> None:
+    """Delete ``folder`` if every file in it was written after ``since`` and none is a result worth keeping."""
+    import shutil
+    from pathlib import Path
+
+    folder = Path(folder) if folder else None
+    if folder is None or not folder.is_dir():
+        return
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    keep = any(p.suffix == ".ckpt" or p.name in ("summary.json", "predictions.jsonl") for p in files)
+    if not keep and all(p.stat().st_mtime >= since - 1 for p in files) and folder.stat().st_mtime >= since - 1:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class ProjectCLI(LightningCLI):
@@ -65,7 +99,7 @@ class ProjectCLI(LightningCLI):
         callbacks = list(kwargs.pop("callbacks", None) or trainer.get("callbacks") or [])
         if trainer.get("enable_progress_bar") is not False and not any(isinstance(c, ProgressBar) for c in callbacks):
             callbacks.append(TQDMProgressBar())
-        return super().instantiate_trainer(callbacks=callbacks + self.run_callbacks(), **kwargs)
+        return super().instantiate_trainer(callbacks=callbacks + [RunGuard()] + self.run_callbacks(), **kwargs)
 
     def run_callbacks(self) -> list:
         """Callbacks this side's runs always have (its reporter)."""
@@ -75,7 +109,16 @@ class ProjectCLI(LightningCLI):
         if not self.config[self.subcommand].get("ckpt_path"):
             print("warning: predict without --ckpt_path answers with the untrained meta-model", file=sys.stderr)
 
+    def check_run_folder(self) -> None:
+        """The logger's folder must be writable: checked before anything loads or trains."""
+        from meta_lightning.paths import writable_dir
+
+        logger = self.trainer.logger
+        if logger is not None and getattr(logger, "save_dir", None):
+            writable_dir(logger.save_dir, "trainer.logger.init_args.save_dir")
+
     def before_fit(self) -> None:
+        self.check_run_folder()
         if self.trainer.max_steps == 0:
             print("warning: --trainer.max_steps 0 trains nothing: the test reports the untrained model", file=sys.stderr)
 

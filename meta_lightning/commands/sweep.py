@@ -33,7 +33,8 @@ def check_cells(settings, cells) -> None:
     from meta_lightning.sweep.grid import nest
 
     base = [a for config in settings.configs for a in ("--config", config)]
-    if config_kind(["fit", *base]) == "weights":
+    activations = config_kind(["fit", *base]) != "weights"
+    if not activations:
         from meta_lightning.commands.weights import WeightsCLI as CLI
     else:
         from meta_lightning.commands.lightning import MetaCLI as CLI
@@ -54,10 +55,37 @@ def check_cells(settings, cells) -> None:
         seen.add(overrides)
         try:
             with contextlib.redirect_stderr(io.StringIO()):  # the error is reported below, naming the cell
-                parser.parse_args(expand_extends(base) + ["--config", overrides])
+                config = parser.parse_args(expand_extends(base) + ["--config", overrides])
         except SystemExit:
             raise ConfigError(f"sweep.grid (cell {cell.name})", parser.last_error or "the config does not parse",
                               "Fix that grid value or key; no cell has run") from None
+        if activations:
+            try:
+                _check_layers(config)
+            except ConfigError as e:
+                raise ConfigError(f"sweep.grid (cell {cell.name})", f"{e.field}: {e.problem}", e.fix) from None
+
+
+def _check_layers(config) -> None:
+    """The cell's capture layers and injection layer against its models' configs (no weights read)."""
+    from meta_lightning.capture import resolve_layers
+    from meta_lightning.meta.inject import make_injector
+    from meta_lightning.meta.options import as_group
+    from meta_lightning.models import ModelSpec
+    from meta_lightning.models.load import config_layer_count
+
+    def spec(value) -> ModelSpec:
+        value = value.as_dict() if hasattr(value, "as_dict") else value
+        return value if isinstance(value, ModelSpec) else ModelSpec(**value)
+
+    count = config_layer_count(spec(config["data"]["input_model"]), "data.input_model")
+    if count is not None:
+        resolve_layers(config["data"]["capture"]["layers"], count, "data.capture.layers")
+    count = config_layer_count(spec(config["model"]["meta_model"]), "model.meta_model")
+    if count is not None:
+        injection = config["model"]["injection"]
+        injection = injection.as_dict() if hasattr(injection, "as_dict") else injection
+        make_injector(as_group("injection", injection)).check_layers(count)
 
 
 def sweep_command(argv: list[str]) -> None:

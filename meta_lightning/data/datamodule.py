@@ -23,12 +23,14 @@ from meta_lightning.data.source import ActivationSource, InputModel
 from meta_lightning.errors import ConfigError
 from meta_lightning.models import ModelSpec
 from meta_lightning.models.load import LoadedModel, config_layer_count, load_model
-from meta_lightning.paths import resolve_cache_dir
+from meta_lightning.paths import cache_field, resolve_cache_dir, writable_dir
 from meta_lightning.seeding import derive_seed
 
 Sampling = Literal["uniform", "proportional"]
 Device = Literal["auto", "cpu", "cuda"]
 SAMPLING, DEVICES = get_args(Sampling), get_args(Device)
+MAX_CONVERSATIONS = 1_000_000
+"""Most conversations per behaviour and split: past it a run would only hang building or capturing them."""
 
 
 @contextmanager
@@ -94,6 +96,11 @@ class MetaDataModule(LightningDataModule):
             for name in names:
                 if name not in REGISTRY:
                     raise ConfigError(field, f"unknown behaviour {name!r}", f"Use one of: {', '.join(sorted(REGISTRY))}")
+        for name in behaviors:
+            if name in eval_behaviors or name not in TRAINING_BEHAVIORS:
+                raise ConfigError("data.behaviors", f"{name!r} is held out (evaluated only, never trained on)",
+                                  f"Train on any of {', '.join(TRAINING_BEHAVIORS)}; held-out behaviours go in "
+                                  "data.eval_behaviors")
         for name in behavior_options or {}:
             if name not in behaviors + eval_behaviors:
                 raise ConfigError("data.behavior_options", f"options for {name!r}, which is not a listed behaviour",
@@ -113,6 +120,11 @@ class MetaDataModule(LightningDataModule):
             if value < least:
                 raise ConfigError(field, f"must be at least {least}, got {value}",
                                   "Use a positive number" if least else "Use 0 or more")
+        for field, value in (("data.train_size", train_size), ("data.val_size", val_size),
+                             ("data.test_size", test_size), ("data.eval_test_size", eval_test_size or 0)):
+            if value > MAX_CONVERSATIONS:
+                raise ConfigError(field, f"{value:,} conversations per behaviour is more than a run builds (at most "
+                                  f"{MAX_CONVERSATIONS:,}; a CPU captures about 10 a second)", "Use a smaller size")
         if eval_test_split not in EVAL_SPLITS:
             raise ConfigError("data.eval_test_split", f"unknown split {eval_test_split!r}",
                               f"Use one of: {', '.join(EVAL_SPLITS)}")
@@ -220,6 +232,8 @@ class MetaDataModule(LightningDataModule):
         conversations once, before any model loads: a bad layer, file, option or split then fails in one line,
         not after capture or training."""
         if not self._checked:
+            if self.use_cache:
+                writable_dir(resolve_cache_dir(self.cache_dir), cache_field(self.cache_dir))
             self.layers_from_config()
             with _under_data():
                 for name, split, n in self.plan(None):

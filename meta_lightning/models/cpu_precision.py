@@ -57,5 +57,8 @@ def cpu_prefers_bf16(cache_dir: str | None = None) -> bool:
         pass
     fp32, bf16 = matmul_seconds(torch.float32), matmul_seconds(torch.bfloat16)
     verdict = bf16 * 1.5 < fp32
-    atomic_write_json(path, {"cpu": model, "fp32_s": fp32, "bf16_s": bf16, "bf16": verdict})
+    try:  # remembered if the cache can be written; a bad cache folder is reported where it is used
+        atomic_write_json(path, {"cpu": model, "fp32_s": fp32, "bf16_s": bf16, "bf16": verdict})
+    except OSError:
+        pass
     return verdict

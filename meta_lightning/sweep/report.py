@@ -32,8 +32,8 @@ class Group:
     seeds: list[int] = field(default_factory=list)
     pending: int = 0
     """Seeds without a complete summary yet (running, failed, not started, or unreadable)."""
-    unreadable: int = 0
-    """Of those, seeds whose summary.json exists but cannot be read (rerun them)."""
+    unreadable: list[str] = field(default_factory=list)
+    """Of those, the summary.json files that exist but cannot be read (rerun their cells)."""
     metric: str = "accuracy"
     """What the numbers are: ``accuracy`` (activation runs) or ``exact_match`` (weight-reading runs)."""
 
@@ -65,7 +65,8 @@ def collect(sweep_dir: Path) -> list[Group]:
         state = summary_state(path)
         if state != "complete":  # running, failed, killed during its baselines, or unreadable
             g.pending += 1
-            g.unreadable += state == "unreadable"
+            if state == "unreadable":
+                g.unreadable.append(str(path))
             continue
         summary = read_summary(path)
         g.seeds.append(cell["seed"])
@@ -150,7 +151,7 @@ def to_markdown(groups: list[Group]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for g in groups:
         seeds = f"{len(g.seeds)}" + (f" (+{g.pending} pending)" if g.pending else "") + (
-            f" ({g.unreadable} unreadable summary: rerun)" if g.unreadable else "")
+            f" ({len(g.unreadable)} unreadable summary: rerun)" if g.unreadable else "")
         cells = [g.name, seeds]
         for n in held:
             mean, sd = _mean_sd(g.held_out.get(n, []))
@@ -204,6 +205,10 @@ def figure(groups: list[Group], held_out: Optional[str] = None, chance: Optional
 def write_report(sweep_dir: Path) -> dict[str, Path]:
     """report.csv, report.md and report.png in the sweep directory; returns their paths."""
     groups = collect(sweep_dir)
+    unreadable = [p for g in groups for p in g.unreadable]
+    if not any(g.seeds for g in groups) and unreadable:
+        raise ConfigError("SWEEP_DIR", f"no finished cell to report: {len(unreadable)} summary.json cannot be read "
+                          f"(e.g. {unreadable[0]})", "Run the sweep again: it reruns the cells without a readable summary")
     if not any(g.seeds for g in groups):
         raise ConfigError("SWEEP_DIR", f"no finished cell under {sweep_dir}/cells yet", "Wait for a cell to finish")
     sweep_dir = Path(sweep_dir)

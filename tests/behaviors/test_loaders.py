@@ -81,3 +81,34 @@ def test_hub_id_that_cannot_be_reached_gives_one_line(monkeypatch):
     with pytest.raises(ConfigError) as e:
         loaders.sst2("nobody/no-such-dataset", None)
     assert str(e.value).startswith("sentiment.dataset: cannot load 'nobody/no-such-dataset'") and "\n" not in str(e.value)
+
+
+def test_lie_facts_whose_columns_are_lists_are_named_not_a_traceback(tmp_path):
+    table = {c: ["x"] for c in ("question", "answer", "statement", "false_statement")}
+    (tmp_path / "facts.json").write_text(json.dumps(table))
+    with pytest.raises(ConfigError, match=r"^lies.dataset: .*facts.json: column 'question' is a list, not an object "
+                                          r"keyed by row id\. Write \{\"question\": \{\"0\""):
+        loaders.ai_liar(str(tmp_path / "facts.json"))
+
+
+def test_empty_cells_of_a_lie_facts_file_are_named_not_read_as_the_word_none(tmp_path):
+    (tmp_path / "facts.csv").write_text("question,answer,statement,false_statement\n"
+                                        "Is ice cold?,Yes,Ice is cold,Ice is hot\nIs fire hot?,,Fire is hot,Fire is cold\n")
+    with pytest.raises(ConfigError, match=r"^lies.dataset: .*facts.csv: row 1 has no 'answer'\. Fill the cell in"):
+        loaders.ai_liar(str(tmp_path / "facts.csv"))
+
+
+def test_sentiment_labels_that_are_not_0_or_1_are_named_with_their_row(tmp_path):
+    (tmp_path / "sst2.csv").write_text("sentence,label\ngreat film,pos\nbad film,neg\n")
+    with pytest.raises(ConfigError, match=r"^sentiment.dataset: .*sst2.csv: row 0 has label 'pos', not one of 0, 1\. "
+                                          r"Use 0 \(negative\) and 1 \(positive\)"):
+        loaders.sst2(str(tmp_path / "sst2.csv"), None)
+
+
+def test_a_very_long_column_name_is_cut_in_the_error(tmp_path):
+    long = "c" * 1000
+    (tmp_path / "sst2.csv").write_text(f"{long},label\ngreat film,1\n")
+    with pytest.raises(ConfigError) as e:
+        loaders.sst2(str(tmp_path / "sst2.csv"), None)
+    message = str(e.value)
+    assert "has no column 'sentence' (found: " + "c" * 37 + "..., label)" in message and len(message) < 400

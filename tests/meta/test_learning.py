@@ -37,8 +37,9 @@ def planted(n: int, seed: int, signal: float = 1.5):
 
 
 def batch_of(items, vectors="real"):
-    return {"activations": replace_vectors([e["activations"] for e in items], vectors), "question": [e["question"] for e in items],
-            "answer": [e["answer"] for e in items], "class_name": [e["class_name"] for e in items]}
+    return {"activations": replace_vectors([e["activations"] for e in items], vectors),
+            "question": [e["question"] for e in items], "answer": [e["answer"] for e in items],
+            "class_name": [e["class_name"] for e in items]}
 
 
 def train_and_test(folder, steps: int = 150, train_size: int = 256, vectors: str = "real", **recipe) -> float:

@@ -13,6 +13,7 @@ import yaml
 
 from meta_lightning.capture.capture import ActivationCapturer
 from meta_lightning.cli import main, run_cli
+from meta_lightning.errors import ConfigError
 from meta_lightning.sweep import expand, load_sweep
 from meta_lightning.sweep.report import write_report
 from meta_lightning.sweep.run import status
@@ -149,12 +150,15 @@ def test_a_cell_killed_during_its_baselines_or_with_an_unreadable_summary_is_not
 
 
 def test_report_names_cells_whose_summary_cannot_be_read(tmp_path):
-    from meta_lightning.sweep.report import collect, to_markdown
+    from meta_lightning.sweep.report import collect, to_markdown, write_report
 
     cell = tmp_path / "cells" / "sentiment__seed0"
     cell.mkdir(parents=True)
     (cell / "cell.json").write_text(json.dumps({"name": "sentiment__seed0", "group": "sentiment", "seed": 0}))
     (cell / "summary.json").write_text("{trunc")
     groups = collect(tmp_path)
-    assert groups[0].pending == 1 and groups[0].unreadable == 1 and groups[0].seeds == []
+    assert groups[0].pending == 1 and groups[0].unreadable == [str(cell / "summary.json")] and groups[0].seeds == []
     assert "0 (+1 pending) (1 unreadable summary: rerun)" in to_markdown(groups)
+    with pytest.raises(ConfigError, match=r"^SWEEP_DIR: no finished cell to report: 1 summary.json cannot be read "
+                                          r"\(e.g. .*sentiment__seed0/summary.json\)\. Run the sweep again"):
+        write_report(tmp_path)

@@ -1,0 +1,67 @@
+"""Decompilation metrics: hand-computed values, and a two-process (gloo) run reporting what one process does."""
+import json
+import os
+
+import pytest
+import torch.distributed as dist
+import torch.multiprocessing as mp
+
+from meta_lightning.weights.metrics import ProgramMetrics
+
+# (dataset, length, exact, name), and token counts per batch: what eval steps would feed in
+BATCHES = [("test", [2, 2, 3], [True, False, True], ["", "", ""], 10, 12),
+           ("test", [3, 4], [False, False], ["", ""], 5, 9),
+           ("hand_written", [2, 3], [True, False], ["length", "sort"], 7, 8),
+           ("test", [4, 2], [True, True], ["", ""], 8, 8)]
+
+
+def _feed(metrics: ProgramMetrics, batches) -> None:
+    for name, lengths, exact, names, right, tokens in batches:
+        metrics.update("test", name, right, tokens, lengths, exact, names)
+
+
+def test_summary_numbers_equal_hand_computed_ones():
+    metrics = ProgramMetrics()
+    _feed(metrics, BATCHES)
+    out = metrics.summarise("test")
+    test = out["test"]
+    assert test["programs"] == 7 and test["exact_match"] == pytest.approx(4 / 7)
+    assert test["token_accuracy"] == pytest.approx((10 + 5 + 8) / (12 + 9 + 8))
+    assert test["by_length"]["2"] == {"programs": 3, "exact_match": pytest.approx(2 / 3),
+                                      "exact_match_ci95": pytest.approx([0.2077, 0.9385], abs=1e-4)}
+    assert test["by_length"]["3"]["exact_match"] == 0.5 and test["by_length"]["4"]["exact_match"] == 0.5
+    assert test["held_out"] and "programs_exact" not in test
+    assert out["hand_written"]["programs_exact"] == {"length": True, "sort": False}
+    metrics.reset("test")
+    assert metrics.summarise("test") == {}
+
+
+def _rank(rank: int, world: int, port: int, folder: str) -> None:
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    try:
+        metrics = ProgramMetrics()
+        _feed(metrics, BATCHES[rank::world])  # each rank sees its shard, as a DistributedSampler gives it
+        with open(os.path.join(folder, f"rank{rank}.json"), "w") as f:
+            json.dump(metrics.summarise("test"), f)
+    finally:
+        dist.destroy_process_group()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_processes_report_what_one_process_reports(tmp_path):
+    one = ProgramMetrics()
+    _feed(one, BATCHES)
+    expected = json.loads(json.dumps(one.summarise("test")))
+    mp.spawn(_rank, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
+    for rank in range(2):
+        got = json.loads((tmp_path / f"rank{rank}.json").read_text())
+        assert set(got) == set(expected)
+        assert got == expected, f"rank {rank}"
