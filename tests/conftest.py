@@ -8,20 +8,28 @@ import pytest  # noqa: E402
 
 from tests.helpers.tiny import ARCHITECTURES, tiny_loaded  # noqa: E402
 
-# End-to-end modules: the real CLI, a real model, a sweep or a notebook. `pytest -m "not slow"` skips them for a
-# quick inner loop; CI runs everything.
-SLOW_MODULES = {
-    "tests/test_main_run.py", "tests/test_notebooks.py", "tests/test_determinism.py", "tests/test_bad_input.py",
-    "tests/test_cli.py", "tests/sweep/test_sweep.py", "tests/meta/test_cli_runs.py", "tests/meta/test_resume.py",
-    "tests/meta/test_cuda.py", "tests/experiments/test_configs.py", "tests/models/test_default_model.py",
-}
+SLOW_SECONDS = 5.0
+"""A test over this (set-up and call together) belongs under ``@pytest.mark.slow``; the hook below names it."""
+_unmarked_slow: list[tuple[str, float]] = []
+_DURATION = pytest.StashKey[list]()
 
 
-def pytest_collection_modifyitems(config, items):
-    root = config.rootpath
-    for item in items:
-        if item.path.relative_to(root).as_posix() in SLOW_MODULES:
-            item.add_marker(pytest.mark.slow)
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when in ("setup", "call") and report.passed and item.get_closest_marker("slow") is None:
+        item.stash.setdefault(_DURATION, [0.0])[0] += report.duration
+        if report.when == "call" and item.stash[_DURATION][0] > SLOW_SECONDS:
+            _unmarked_slow.append((item.nodeid, item.stash[_DURATION][0]))
+
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _unmarked_slow:
+        terminalreporter.section(f"tests over {SLOW_SECONDS:.0f} s without @pytest.mark.slow")
+        for nodeid, seconds in sorted(_unmarked_slow, key=lambda x: -x[1]):
+            terminalreporter.write_line(f"{seconds:6.1f} s  {nodeid}")
 
 
 @pytest.fixture(autouse=True)

@@ -31,9 +31,9 @@ def test_a_config_file_of_the_wrong_shape_is_named(tmp_path, capsys, no_model_lo
 @pytest.mark.parametrize("override, needle", [
     (["--data.behaviors", "[lies]"], "error: data.behaviors: 'lies' is held out (evaluated only, never trained on)"),
     (["--data.behaviors", "[sentiment, lies]"], "error: data.behaviors: 'lies' is held out"),
-    (["--data.train_size", "100000000000"], "error: data.train_size: 100,000,000,000 conversations per behaviour is "
+    (["--data.splits.train", "100000000000"], "error: data.splits.train: 100,000,000,000 conversations per behaviour is "
                                             "more than a run builds (at most 1,000,000"),
-    (["--data.vectors", "noise"], "error: data.vectors: "),
+    (["--data.loader.vectors", "noise"], "error: data.loader.vectors: "),
 ])
 def test_settings_that_would_train_on_held_out_data_or_hang_are_refused(tmp_path, capsys, no_model_loads, override,
                                                                         needle):

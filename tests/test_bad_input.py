@@ -71,11 +71,12 @@ def _facts_file(tmp_path, kind: str) -> str:
 
 
 @pytest.mark.parametrize("override, needle", [
-    (["--data.val_size", "-3"], "data.val_size: must be at least 0, got -3"),
-    (["--data.test_size", "-1"], "data.test_size: must be at least 0, got -1"),
+    (["--data.splits.val", "-3"], "data.splits.val: must be at least 0, got -3"),
+    (["--data.splits.test", "-1"], "data.splits.test: must be at least 0, got -1"),
     (["--data.k", "-1"], "data.k: must be at least 1, got -1"),
     (["--model.optimizer.lr", "-1"], "model.optimizer.lr: -1.0 is out of range. Use a positive learning rate"),
-    (["--data.eval_test_split", "foo"], "data.eval_test_split: Expected a typing.Literal['train', 'val', 'test', 'all']"),
+    (["--data.splits.eval_test_split", "foo"],
+     "data.splits.eval_test_split: Expected a typing.Literal['train', 'val', 'test', 'all']"),
     (["--data.capture.positions", "middle"], "data.capture.positions: "),
     (["--data.capture.layers", "[40]"], "data.capture.layers: layer 40 is out of range for a model with 4 layers"),
     (["--model.injection.mode", "add", "--model.injection.layer", "99"],
@@ -176,7 +177,7 @@ def test_bad_sweep_seeds_give_the_reason(tmp_path, capsys, seeds, needle):
 @pytest.mark.parametrize("override, line", [
     (["--model.injection.mode", "bogus"], "model.injection.mode: Expected a typing.Literal['replace', 'add']. Got value: bogus"),
     (["--data.k", "abc"], "data.k: Expected a <class 'int'>. Got value: abc"),
-    (["--data.sampling", "random"], "data.sampling: Expected a typing.Literal['uniform', 'proportional']"),
+    (["--data.loader.sampling", "random"], "data.loader.sampling: Expected a typing.Literal['uniform', 'proportional']"),
 ])
 def test_values_of_the_wrong_type_or_choice_are_one_line_naming_the_field(tmp_path, capsys, override, line):
     out = capsys.readouterr

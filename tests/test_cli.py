@@ -51,7 +51,7 @@ def test_help_explains_config_fields_from_their_docstrings(capsys):
     out = " ".join(capsys.readouterr().out.split())
     # Choices are typed, so --help lists them.
     for choices in ("--model.injection.mode {replace,add}", "--model.finetune.method {lora,attention,full,projector}",
-                    "--data.sampling {uniform,proportional}", "--model.prompt.answer_format {yes_no,name_then_answer}"):
+                    "--data.loader.sampling {uniform,proportional}", "--model.prompt.answer_format {yes_no,name_then_answer}"):
         assert choices in out, choices
     assert "Run the model repository's own Python code. Off unless you trust the repository." in out
     with pytest.raises(SystemExit):

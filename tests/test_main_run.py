@@ -6,8 +6,8 @@ from tests.helpers.runs import EXPERIMENTS
 
 
 def test_multilingual_yaml_runs_end_to_end_on_the_default_model(user_cache, tmp_path, capsys):
-    shrink = ["--data.train_size", "8", "--data.val_size", "2", "--data.test_size", "2", "--data.eval_test_size", "2",
-              "--data.batch_size", "4",
+    shrink = ["--data.splits.train", "8", "--data.splits.val", "2", "--data.splits.test", "2", "--data.splits.eval_test", "2",
+              "--data.loader.batch_size", "4",
               "--data.cache_dir", str(tmp_path / "cache"), "--trainer.max_steps", "2", "--trainer.val_check_interval", "2",
               "--trainer.logger.init_args.save_dir", str(tmp_path / "runs"), "--trainer.enable_progress_bar", "false"]
     main(["fit", "--config", str(EXPERIMENTS / "multilingual.yaml"), *shrink])
@@ -16,7 +16,7 @@ def test_multilingual_yaml_runs_end_to_end_on_the_default_model(user_cache, tmp_
     summary = json.loads((run / "summary.json").read_text())
     assert summary["input_model"] == summary["meta_model"] == "smollm2-135m-instruct"
     assert summary["global_step"] == 2 and set(summary["datasets"]) == {"multilingual", "lies", "lies_answer_only"}
-    assert summary["datasets"]["lies"]["questions"] == 2  # eval_test_size 2, one question each
+    assert summary["datasets"]["lies"]["questions"] == 2  # splits.eval_test 2, one question each
     assert set(summary["baselines"]) == {"probe", "probe_transfer", "untrained", "question_only"}
     assert set(summary["baselines"]["probe_transfer"]) == {"lies", "lies_answer_only"}
     assert "input-model tokens" in out and "lies" in out and str(run) in out
@@ -25,8 +25,8 @@ def test_multilingual_yaml_runs_end_to_end_on_the_default_model(user_cache, tmp_
 
 def test_cross_family_cpu_config_runs_minilm_into_smollm2(user_cache, tmp_path, capsys):
     """BERT d=384 reads, SmolLM2 d=576 answers: only the config differs from the same-model run."""
-    shrink = ["--data.train_size", "6", "--data.val_size", "2", "--data.test_size", "2", "--data.eval_test_size", "2",
-              "--data.batch_size", "4", "--baselines", "[]",
+    shrink = ["--data.splits.train", "6", "--data.splits.val", "2", "--data.splits.test", "2", "--data.splits.eval_test", "2",
+              "--data.loader.batch_size", "4", "--baselines", "[]",
               "--data.cache_dir", str(tmp_path / "cache"), "--trainer.max_steps", "2", "--trainer.val_check_interval", "2",
               "--trainer.logger.init_args.save_dir", str(tmp_path / "runs"), "--trainer.enable_progress_bar", "false"]
     main(["fit", "--config", str(EXPERIMENTS / "cross_family" / "minilm__smollm2.yaml"), *shrink])

@@ -67,7 +67,7 @@ def _untrained(run: Run):
 
 def _question_only(run: Run):
     if run.trainer.world_size > 1:
-        print("baseline question_only skipped on several devices: run fit with --data.vectors shuffled", flush=True)
+        print("baseline question_only skipped on several devices: run fit with --data.loader.vectors shuffled", flush=True)
         return None
     return _tested_as(run, "question_only", run.datamodule.with_vectors("shuffled"), train=True)
 

@@ -21,7 +21,7 @@ def cache_command(argv: list[str]) -> None:
     dm = cli.datamodule
     dm.prepare_data() if dm.use_cache else dm.setup()
     print(f"cache: done in {time.perf_counter() - start:.1f} s (including model loading); "
-          f"input-model tokens processed: {dm.capture_report.get('tokens', 0):,}", flush=True)
+          f"input-model tokens processed: {dm.capture_report.tokens:,}", flush=True)
 
 
 def _programs(argv: list[str]) -> None:

@@ -9,9 +9,6 @@ code in the form the command prints; it is compiled with Tracr, and the meta-mod
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-
-from meta_lightning.errors import ConfigError
 
 
 def decompile_command(argv: list[str]) -> None:
@@ -22,19 +19,16 @@ def decompile_command(argv: list[str]) -> None:
     source.add_argument("--program", help="A RASP program file to compile with Tracr, then decompile.")
     args = parser.parse_args(argv)
 
-    from meta_lightning.weights.files import load_params, parse_program
+    from meta_lightning.weights.files import load_params
     from meta_lightning.weights.module import WeightsMetaModel
     from meta_lightning.weights.programs import describe
     from meta_lightning.weights.tokens import readable
 
     truth = None
     if args.program:
-        if not Path(args.program).is_file():
-            raise ConfigError("--program", f"no such file: {args.program}", "Give a file of RASP code, one op a line")
-        truth = parse_program(Path(args.program).read_text())
-        from meta_lightning.weights.compile import compile_program
+        from meta_lightning.weights.compile import compile_program_file
 
-        params = compile_program(truth).params
+        truth, params = compile_program_file(args.program)
     else:
         params = load_params(args.params)
     model = WeightsMetaModel.from_checkpoint(args.ckpt_path)

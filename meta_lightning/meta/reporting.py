@@ -83,7 +83,7 @@ class RunReporter(Callback):
                 "data/layers": ",".join(str(x) for x in source.layers), "data/positions": source.positions,
                 "model/injection": m.options.injection.mode, "model/finetune": m.options.finetune.method,
                 "model/projector": type(m.net.projector.net).__name__, "model/lr": m.options.optimizer.lr,
-                "model/lora_rank": m.options.finetune.lora_rank, "data/seed": dm.seed, "data/train_size": dm.sizes["train"]}
+                "model/lora_rank": m.options.finetune.lora_rank, "data/seed": dm.seed, "data/train_size": dm.splits.train}
 
     def hp_metric_names(self) -> list[str]:
         dm = self.module.trainer.datamodule

@@ -12,12 +12,14 @@ import itertools
 import random
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
 
+from meta_lightning.errors import ConfigError
 from meta_lightning.weights import require_tracr
-from meta_lightning.weights.files import flatten
+from meta_lightning.weights.files import flatten, parse_program
 from meta_lightning.weights.forward import residual
 from meta_lightning.weights.programs import MAPS, SEQUENCE_MAPS, Program, Ref
 
@@ -209,3 +211,11 @@ def compile_and_check(program: Program, seed: int = 0, checks: int = 32) -> tupl
         first = str(e).splitlines()[0][:120] if str(e) else ""
         return None, Check(False, f"does not compile ({type(e).__name__}: {first})")
     return model, agrees(model, inputs, wants)  # the evaluator's outputs from above, not run again
+
+
+def compile_program_file(path, field: str = "--program"):
+    """A RASP program file, parsed and compiled with Tracr: ``(program, params)``; a bad file is one line."""
+    if not Path(path).is_file():
+        raise ConfigError(field, f"no such file: {path}", "Give a file of RASP code, one op a line (or a params .npz)")
+    program = parse_program(Path(path).read_text(), field)
+    return program, compile_program(program).params

@@ -181,7 +181,8 @@ def hand_written() -> ProgramSet:
 def from_files(paths: list[str], field: str = "data.predict_files") -> ProgramSet:
     """Compiled models to decompile: params files (.npz, ``files.save_params``), or RASP program files (any
     other suffix), compiled with Tracr first and kept with their program, so ``predict`` can say if it is exact."""
-    from meta_lightning.weights.files import flatten, load_params, parse_program
+    from meta_lightning.weights.compile import compile_program_file
+    from meta_lightning.weights.files import flatten, load_params
 
     out = ProgramSet([], [], [], [])
     for i, path in enumerate(paths):
@@ -189,12 +190,8 @@ def from_files(paths: list[str], field: str = "data.predict_files") -> ProgramSe
         if str(path).endswith(".npz"):
             params, tokens = load_params(path, name), [ID[BOS], ID[EOS]]  # the program is what predict finds out
         else:
-            if not Path(path).is_file():
-                raise ConfigError(name, f"no such file: {path}", "Give a params file (.npz) or a RASP program file")
-            program = parse_program(Path(path).read_text(), name)
-            from meta_lightning.weights.compile import compile_program
-
-            params, tokens = compile_program(program).params, encode(program)
+            program, params = compile_program_file(path, name)
+            tokens = encode(program)
         out.weights.append(flatten(params))
         out.dims.append(dims_of(params))
         out.tokens.append(np.array(tokens, dtype=np.int64))

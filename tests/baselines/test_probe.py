@@ -23,7 +23,7 @@ def test_logistic_probe_finds_a_planted_direction_on_fresh_data():
 def datamodule(tmp_path_factory):
     folder = save_byte_model(tmp_path_factory.mktemp("probe") / "tiny", "llama")
     dm = MetaDataModule(input_model={"name": str(folder)}, behaviors=["sentiment"], capture={"layers": [1, -1]},
-                        train_size=16, val_size=4, test_size=8, eval_test_size=40, batch_size=4, use_cache=False)
+                        splits={"train": 16, "val": 4, "test": 8, "eval_test": 40}, loader={"batch_size": 4}, use_cache=False)
     dm.setup("fit")
     dm.setup("test")
     return dm
@@ -73,7 +73,7 @@ def test_transfer_probe_reads_the_training_classes_as_the_held_out_ones_by_posit
 def test_transfer_probe_needs_a_two_class_training_behaviour(tmp_path):
     folder = save_byte_model(tmp_path / "tiny", "llama")
     dm = MetaDataModule(input_model={"name": str(folder)}, behaviors=["emotion"], capture={"layers": [1, -1]},
-                        train_size=12, val_size=6, test_size=6, eval_test_size=8, batch_size=4, use_cache=False)
+                        splits={"train": 12, "val": 6, "test": 6, "eval_test": 8}, loader={"batch_size": 4}, use_cache=False)
     dm.setup("fit")
     dm.setup("test")
     assert transfer_probe_baseline(dm) == {}

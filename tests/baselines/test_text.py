@@ -50,7 +50,7 @@ def test_score_counts_answers_against_the_truth():
 
 def test_text_baseline_scores_every_test_set(folder):
     dm = MetaDataModule(input_model={"name": str(folder)}, behaviors=["sentiment"], capture={"layers": [1]},
-                        train_size=8, val_size=4, test_size=6, eval_test_size=10, batch_size=4, use_cache=False)
+                        splits={"train": 8, "val": 4, "test": 6, "eval_test": 10}, loader={"batch_size": 4}, use_cache=False)
     dm.setup("test")
     out = text_baseline(load_model(str(folder)), dm, batch_size=4)
     assert set(out) == {"sentiment", "lies"} and out["lies"]["held_out"] and not out["sentiment"]["held_out"]

@@ -15,7 +15,7 @@ def model_dir(tmp_path_factory):
 
 def _dm(model_dir, **kw):
     args = dict(input_model={"name": model_dir}, behaviors=["sentiment", "language"], capture={"layers": [1, -1]},
-                train_size=8, val_size=6, test_size=4, batch_size=4)
+                splits={"train": 8, "val": 6, "test": 4}, loader={"batch_size": 4})
     return MetaDataModule(**{**args, **kw})
 
 
@@ -38,7 +38,7 @@ def test_uniform_sampling_balances_unequal_behaviours_and_proportional_follows_s
     # language has 6 classes, so 30 conversations vs sentiment's 6 (sizes differ 5x).
     counts = {}
     for sampling in ("uniform", "proportional"):
-        dm = _dm(model_dir, train_size=30, sampling=sampling)
+        dm = _dm(model_dir, splits={"train": 30, "val": 6, "test": 4}, loader={"batch_size": 4, "sampling": sampling})
         dm.setup("fit")
         dm.datasets["train"][0].questions = dm.datasets["train"][0].questions[:12]  # sentiment: 12 of 72 questions
         seen = collections.Counter(b for batch in dm.train_dataloader() for b in batch["behavior"])
@@ -61,14 +61,14 @@ def test_second_datamodule_reads_the_cache_without_forwards(model_dir):
     _dm(model_dir).prepare_data()
     dm = _dm(model_dir)
     dm.prepare_data()
-    assert dm.capture_report["forwards"] == 0 and dm.capture_report["captured"] == 0
+    assert dm.capture_report.forwards == 0 and dm.capture_report.captured == 0
 
 
 def test_use_cache_false_writes_nothing(model_dir, tmp_path):
     dm = _dm(model_dir, use_cache=False, cache_dir=str(tmp_path / "c"))
     dm.prepare_data()
     dm.setup("fit")
-    assert dm.capture_report["forwards"] > 0 and not (tmp_path / "c" / "activations").exists()
+    assert dm.capture_report.forwards > 0 and not (tmp_path / "c" / "activations").exists()
 
 
 def test_generate_tokens_changes_the_key_and_the_activations(model_dir):
@@ -81,14 +81,14 @@ def test_generate_tokens_changes_the_key_and_the_activations(model_dir):
     again = _dm(model_dir, capture={"layers": [1, -1], "generate_tokens": 4})
     again.setup("fit")
     assert torch.equal(again.datasets["train"][0].activations[0], b.activations[0])  # greedy: deterministic
-    assert again.capture_report["forwards"] == 0
+    assert again.capture_report.forwards == 0
 
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"behaviors": []}, "data.behaviors: the training combination is empty"),
     ({"behaviors": ["sentimnet"]}, "data.behaviors: unknown behaviour 'sentimnet'"),
     ({"eval_behaviors": ["liars"]}, "data.eval_behaviors: unknown behaviour 'liars'"),
-    ({"sampling": "random"}, "data.sampling: unknown sampling 'random'"),
+    ({"loader": {"sampling": "random"}}, "data.loader.sampling: unknown value 'random'"),
     ({"behavior_options": {"emotion": {"k": 2}}}, "data.behavior_options: options for 'emotion'"),
 ])
 def test_bad_config_names_the_field(model_dir, kwargs, message):
@@ -117,7 +117,8 @@ def test_held_out_behaviours_are_tested_on_every_fact_in_both_variants_by_defaul
     facts = len(get_behavior("lies").corpus())
     assert plan[("lies", "all")] == plan[("lies_answer_only", "all")] == 2 * facts >= 600
     assert plan[("sentiment", "test")] == 4
-    assert {(b, s): n for b, s, n in _dm(model_dir, eval_test_size=10).plan("test")}[("lies", "all")] == 10
+    dm = _dm(model_dir, splits={"train": 8, "val": 6, "test": 4, "eval_test": 10})
+    assert {(b, s): n for b, s, n in dm.plan("test")}[("lies", "all")] == 10
 
 
 def test_input_model_weights_are_dropped_after_setup_and_reloaded_only_to_capture(model_dir, tmp_path):
@@ -130,4 +131,4 @@ def test_input_model_weights_are_dropped_after_setup_and_reloaded_only_to_captur
     dm.setup("fit")  # a second fit on the same datamodule (the question-only baseline): all cached
     assert handle.loads == 1 and not handle.in_memory
     dm.setup("test")  # test splits were never captured: the weights come back, then go again
-    assert handle.loads == 2 and not handle.in_memory and dm.capture_report["forwards"] > 0
+    assert handle.loads == 2 and not handle.in_memory and dm.capture_report.forwards > 0

@@ -22,7 +22,7 @@ def tiny_run_config(tmp_path: Path, **overrides) -> Path:
                     "logger": {"class_path": "lightning.pytorch.loggers.TensorBoardLogger",
                                "init_args": {"save_dir": str(tmp_path / "runs"), "name": "tiny", "default_hp_metric": False}}},
         "data": {"input_model": {"name": str(inp)}, "behaviors": ["sentiment", "emotion"], "capture": {"layers": [1, -1]},
-                 "train_size": 12, "val_size": 6, "test_size": 6, "eval_test_size": 12, "batch_size": 4},
+                 "splits": {"train": 12, "val": 6, "test": 6, "eval_test": 12}, "loader": {"batch_size": 4}},
         "model": {"meta_model": {"name": str(meta)}, "finetune": {"method": "lora"},
                   "optimizer": {"lr": 0.01, "warmup_steps": 1}},
     }
@@ -47,8 +47,8 @@ SIZES = {"train": 4, "val": 2, "test": 2}
 def tiny_sweep_file(tmp_path: Path, behaviors: list, **sweep) -> Path:
     """A sweep over subsets of ``behaviors`` on the tiny run config, run in this process; ``sweep`` overrides keys."""
     base = tiny_run_config(tmp_path, **{"trainer.max_steps": 2, "trainer.val_check_interval": 2,
-                                        "data.train_size": SIZES["train"], "data.val_size": SIZES["val"],
-                                        "data.test_size": SIZES["test"], "data.eval_test_size": SIZES["test"]})
+                                        "data.splits.train": SIZES["train"], "data.splits.val": SIZES["val"],
+                                        "data.splits.test": SIZES["test"], "data.splits.eval_test": SIZES["test"]})
     spec = {"configs": [base.name], "grid": {"data.behaviors": {"subsets": behaviors}}, "seeds": [0],
             "directory": str(tmp_path / "sweep"), "isolate": False, **sweep}
     path = tmp_path / "sweep.yaml"

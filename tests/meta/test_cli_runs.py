@@ -63,7 +63,7 @@ def test_configs_compose_and_print_config_shows_the_full_run(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["fit", "--config", str(config), "--config", str(extra), "--print_config"])
     printed = yaml.safe_load(capsys.readouterr().out)
-    assert printed["data"]["k"] == 2 and printed["data"]["train_size"] == 12
+    assert printed["data"]["k"] == 2 and printed["data"]["splits"]["train"] == 12
     assert printed["model"]["injection"] == {"mode": "add", "layer": 1, "coefficient": 1.0}
     # A group given in a later file changes only its keys: the first file's optimizer lr stays.
     assert printed["model"]["optimizer"]["warmup_steps"] == 3 and printed["model"]["optimizer"]["lr"] == 0.01

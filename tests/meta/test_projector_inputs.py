@@ -8,8 +8,8 @@ from tests.helpers.folders import save_byte_model
 def test_statistics_and_vectors_come_from_the_training_behaviours_alone(tmp_path):
     folder = save_byte_model(tmp_path / "tiny", "llama")
     dm = MetaDataModule(input_model={"name": str(folder)}, behaviors=["sentiment", "language"],
-                        capture={"layers": [1, -1], "positions": "last:2"}, train_size=8, val_size=6, test_size=4,
-                        batch_size=4, use_cache=False)
+                        capture={"layers": [1, -1], "positions": "last:2"}, splits={"train": 8, "val": 6, "test": 4},
+                        loader={"batch_size": 4}, use_cache=False)
     dm.setup("fit")
     train = dm.datasets["train"]
     # Reference by hand: every train conversation's [layers, positions, d], positions pooled per layer.

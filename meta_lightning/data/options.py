@@ -1,0 +1,115 @@
+"""The datamodule's options, grouped by concern, with their choices and ranges checked in one place.
+
+Each group is a dataclass whose attribute docstrings are what ``--help`` prints (``--data.splits.train`` and
+so on). Each error names the ``data.`` field and the fix, before any model loads.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Literal, Optional, Union, get_args, get_origin, get_type_hints
+
+from meta_lightning.behaviors.base import EvalSplit
+from meta_lightning.data.activations import CaptureSettings
+from meta_lightning.data.questions import Vectors
+from meta_lightning.errors import ConfigError
+
+Sampling = Literal["uniform", "proportional"]
+Device = Literal["auto", "cpu", "cuda"]
+DEVICES = get_args(Device)
+MAX_CONVERSATIONS = 1_000_000
+"""Most conversations per behaviour and split: past it a run would only hang building or capturing them."""
+
+
+@dataclass
+class SplitSizes:
+    """How many conversations each split holds, per behaviour."""
+
+    train: int = 256
+    """Conversations per training behaviour in the train split."""
+    val: int = 32
+    """Conversations per behaviour in each val split."""
+    test: int = 64
+    """Conversations per training behaviour in the test split."""
+    eval_test: Optional[int] = None
+    """Conversations per held-out behaviour in ``test``; None: one per source of ``eval_test_split`` (for lies,
+    every fact told truthfully and as a lie)."""
+    eval_test_split: EvalSplit = "all"
+    """Split of the held-out behaviours that ``test`` reads; ``all`` uses every source, since none is trained on."""
+
+
+@dataclass
+class QuestionOptions:
+    """How many questions are asked about each conversation (they share its activations)."""
+
+    per_conversation: int = 2
+    """Yes/No questions per conversation of the training behaviours."""
+    eval_per_conversation: int = 1
+    """Questions per conversation of the held-out behaviours."""
+
+
+@dataclass
+class LoaderOptions:
+    """Batches: their size, the training mix, and what the meta-model is shown."""
+
+    batch_size: int = 16
+    """Questions per training batch."""
+    eval_batch_size: Optional[int] = None
+    """Questions per validation/test batch (None: batch_size)."""
+    num_workers: int = 0
+    """DataLoader worker processes."""
+    sampling: Sampling = "uniform"
+    """``uniform``: each training behaviour equally often per batch (the paper); ``proportional``: by size."""
+    vectors: Vectors = "real"
+    """``real``; ``shuffled`` (each example gets its batch neighbour's vectors) or ``zero`` train and test the
+    question-only baseline."""
+
+
+GROUPS = {"splits": SplitSizes, "questions": QuestionOptions, "loader": LoaderOptions, "capture": CaptureSettings}
+
+RANGES = {  # group.field -> (least value, the fix)
+    "splits.train": (1, "Use a positive number"), "splits.val": (0, "Use 0 or more"), "splits.test": (0, "Use 0 or more"),
+    "splits.eval_test": (1, "Use a positive number, or null for every source"),
+    "questions.per_conversation": (1, "Use 1 or more"), "questions.eval_per_conversation": (1, "Use 1 or more"),
+    "loader.batch_size": (1, "Use 1 or more"), "loader.eval_batch_size": (1, "Use 1 or more, or null for batch_size"),
+    "loader.num_workers": (0, "Use 0 or more"), "capture.batch_size": (1, "Use 1 or more"),
+    "capture.max_tokens": (1, "Use 1 or more"), "capture.generate_tokens": (0, "Use 0 or more"),
+}
+
+
+def as_group(name: str, value: Union[dict, object, None]):
+    """``value`` (a dict from YAML or a checkpoint, the dataclass, or None) as group ``name``'s dataclass."""
+    cls = GROUPS[name]
+    if value is None:
+        return cls()
+    if isinstance(value, cls):
+        return cls(**asdict(value))  # a copy: the signature's default instance is shared
+    if not isinstance(value, dict):
+        raise ConfigError(f"data.{name}", f"expected a mapping of options, got {value!r}",
+                          f"Give it as keys: {', '.join(f.name for f in fields(cls))}")
+    unknown = sorted(set(value) - {f.name for f in fields(cls)})
+    if unknown:
+        raise ConfigError(f"data.{name}.{unknown[0]}", "unknown option", f"Use one of: {', '.join(f.name for f in fields(cls))}")
+    return cls(**value)
+
+
+def check_groups(groups: dict) -> None:
+    """Refuse the first option outside its choices or range, naming ``data.group.field``."""
+    for name, group in groups.items():
+        hints = get_type_hints(type(group))
+        for f in fields(group):
+            value, hint = getattr(group, f.name), hints[f.name]
+            args = get_args(hint)
+            literal = hint if get_origin(hint) is Literal else next((a for a in args if get_origin(a) is Literal), None)
+            if literal is not None and value is not None and value not in get_args(literal):
+                raise ConfigError(f"data.{name}.{f.name}", f"unknown value {value!r}",
+                                  f"Use one of: {', '.join(map(str, get_args(literal)))}")
+            key = f"{name}.{f.name}"
+            if key in RANGES and value is not None and value < RANGES[key][0]:
+                raise ConfigError(f"data.{key}", f"must be at least {RANGES[key][0]}, got {value}", RANGES[key][1])
+    splits = groups["splits"]
+    for field in ("train", "val", "test", "eval_test"):
+        value = getattr(splits, field)
+        if value is not None and value > MAX_CONVERSATIONS:
+            raise ConfigError(f"data.splits.{field}", f"{value:,} conversations per behaviour is more than a run "
+                              f"builds (at most {MAX_CONVERSATIONS:,}; a CPU captures about 10 a second)",
+                              "Use a smaller size")
