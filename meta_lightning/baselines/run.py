@@ -6,6 +6,7 @@ TensorBoard under ``baselines/NAME/...``.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -126,7 +127,9 @@ def run_baselines(names: Sequence[str], trained, datamodule, trainer) -> Optiona
     run = Run(trained, datamodule, trainer, summary_path)
     for name in check_baselines(names):
         print(f"baseline: {name}", flush=True)
+        start = time.perf_counter()
         result = REGISTRY[name].run(run)
+        print(f"time: baseline {name} {time.perf_counter() - start:.0f} s", flush=True)
         if result != FILED:
             add_baseline(summary_path, name, result)
         summary = read_summary(summary_path)

@@ -1,6 +1,7 @@
 """fit / validate / test / predict for activation runs: LightningCLI over MetaModel and MetaDataModule."""
 from __future__ import annotations
 
+import time
 from typing import Literal
 
 import torch
@@ -71,10 +72,14 @@ class MetaCLI(ProjectCLI):
     def before_fit(self) -> None:
         self._check_up_front()
         super().before_fit()
+        self.started = time.perf_counter()
 
     def after_fit(self) -> None:
         config = self.config[self.subcommand]
+        print(f"time: fit (models, capture, training, validation) {time.perf_counter() - self.started:.0f} s", flush=True)
         if config.get("test_after_fit", True) and not self.trainer.interrupted:
+            start = time.perf_counter()
             self.trainer.test(self.model, datamodule=self.datamodule, verbose=False)
+            print(f"time: test {time.perf_counter() - start:.0f} s", flush=True)
             if self._after_fit_baselines():
                 run_baselines(self._after_fit_baselines(), self.model, self.datamodule, self.trainer)

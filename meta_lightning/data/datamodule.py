@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Optional, Sequence
@@ -32,6 +33,9 @@ from meta_lightning.models import ModelSpec
 from meta_lightning.models.load import LoadedModel, config_layer_count, load_model
 from meta_lightning.paths import cache_field, resolve_cache_dir, writable_dir
 from meta_lightning.seeding import derive_seed
+
+LARGE_PLAN = 20_000
+"""Conversations past which a run says up front how long their capture takes."""
 
 
 @contextmanager
@@ -196,6 +200,10 @@ class MetaDataModule(LightningDataModule):
             with _under_data():
                 for name, split, n in self.plan(None):
                     self.behavior(name).conversations(split, n, self.seed)
+            total = sum(n for _, _, n in self.plan(None))
+            if total > LARGE_PLAN:
+                print(f"warning: this run reads {total:,} conversations; capturing them takes about "
+                      f"{total / 10 / 3600:.1f} h on a 2-core CPU (once: they are cached)", file=sys.stderr, flush=True)
             self._checked = True
 
     def _activations(self, stage_plan: Plan) -> dict:

@@ -132,3 +132,14 @@ def test_input_model_weights_are_dropped_after_setup_and_reloaded_only_to_captur
     assert handle.loads == 1 and not handle.in_memory
     dm.setup("test")  # test splits were never captured: the weights come back, then go again
     assert handle.loads == 2 and not handle.in_memory and dm.capture_report.forwards > 0
+
+
+def test_a_large_plan_says_how_long_its_capture_takes_before_anything_loads(model_dir, capsys, no_model_loads):
+    dm = _dm(model_dir, splits={"train": 15000, "val": 6, "test": 4})
+    dm.check()
+    err = capsys.readouterr().err
+    total = sum(n for _, _, n in dm.plan(None))
+    assert total > 30000 and f"warning: this run reads {total:,} conversations; capturing them takes about " \
+        f"{total / 36000:.1f} h on a 2-core CPU" in err, err
+    _dm(model_dir).check()
+    assert "warning" not in capsys.readouterr().err
