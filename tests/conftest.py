@@ -4,6 +4,9 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
+# Lightning's log handler binds to the stream it finds at import: import it now, under the session's capture,
+# not first inside a test whose capsys stream closes after it (later tests then log "I/O on closed file").
+import lightning.pytorch  # noqa: E402, F401
 import pytest  # noqa: E402
 
 from tests.helpers.tiny import ARCHITECTURES, tiny_loaded  # noqa: E402
@@ -23,6 +26,13 @@ def pytest_runtest_makereport(item, call):
         if report.when == "call" and item.stash[_DURATION][0] > SLOW_SECONDS:
             _unmarked_slow.append((item.nodeid, item.stash[_DURATION][0]))
 
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test that needs the shared tiny fit (a real Trainer run, set up once per session) is slow."""
+    for item in items:
+        if "tiny_fit" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_terminal_summary(terminalreporter):

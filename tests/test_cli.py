@@ -10,6 +10,7 @@ def run(*args, timeout=120):
     return subprocess.run([sys.executable, "-m", "meta_lightning", *args], capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.slow
 def test_help_lists_lightning_subcommands_and_our_verbs():
     from meta_lightning.commands import VERBS
 

@@ -1,10 +1,13 @@
 """Same config and seed: the same cache key, batches and logged metrics, exactly (CPU, fp32)."""
 import json
 
+import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from meta_lightning.cli import main
 from tests.helpers.runs import tiny_run_config
+
+pytestmark = pytest.mark.slow  # over 5 s a test on 2 cores: a real model, a Trainer run or a sweep
 
 
 def _scalars(run):

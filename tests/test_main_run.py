@@ -1,8 +1,12 @@
 """The main command on the real default model, shrunk to a few steps: what CI runs end to end."""
 import json
 
+import pytest
+
 from meta_lightning.cli import main
 from tests.helpers.runs import EXPERIMENTS
+
+pytestmark = pytest.mark.slow  # over 5 s a test on 2 cores: a real model, a Trainer run or a sweep
 
 
 def test_multilingual_yaml_runs_end_to_end_on_the_default_model(user_cache, tmp_path, capsys):

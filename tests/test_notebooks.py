@@ -3,10 +3,13 @@ import os
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 from meta_lightning.cli import main
 from tests.helpers.runs import tiny_sweep_file
+
+pytestmark = pytest.mark.slow  # over 5 s a test on 2 cores: a real model, a Trainer run or a sweep
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 

@@ -47,7 +47,7 @@ def check_cells(settings, cells) -> None:
             pass
 
     parser = ParseOnly(args=[], run=False).parser  # built once (seconds); each cell then parses in milliseconds
-    seen = set()
+    seen, counts = set(), {}
     for cell in cells:
         overrides = yaml.safe_dump(nest(cell.overrides), sort_keys=False)
         if overrides in seen:
@@ -61,13 +61,14 @@ def check_cells(settings, cells) -> None:
                               "Fix that grid value or key; no cell has run") from None
         if activations:
             try:
-                _check_layers(config)
+                _check_layers(config, counts)
             except ConfigError as e:
                 raise ConfigError(f"sweep.grid (cell {cell.name})", f"{e.field}: {e.problem}", e.fix) from None
 
 
-def _check_layers(config) -> None:
-    """The cell's capture layers and injection layer against its models' configs (no weights read)."""
+def _check_layers(config, counts: dict) -> None:
+    """The cell's capture layers and injection layer against its models' configs (no weights read; each
+    model's block count is read once into ``counts``)."""
     from meta_lightning.capture import resolve_layers
     from meta_lightning.meta.inject import make_injector
     from meta_lightning.meta.options import as_group
@@ -78,10 +79,17 @@ def _check_layers(config) -> None:
         value = value.as_dict() if hasattr(value, "as_dict") else value
         return value if isinstance(value, ModelSpec) else ModelSpec(**value)
 
-    count = config_layer_count(spec(config["data"]["input_model"]), "data.input_model")
+    def layer_count(value, field: str):
+        model = spec(value)
+        key = repr(model)
+        if key not in counts:
+            counts[key] = config_layer_count(model, field)
+        return counts[key]
+
+    count = layer_count(config["data"]["input_model"], "data.input_model")
     if count is not None:
         resolve_layers(config["data"]["capture"]["layers"], count, "data.capture.layers")
-    count = config_layer_count(spec(config["model"]["meta_model"]), "model.meta_model")
+    count = layer_count(config["model"]["meta_model"], "model.meta_model")
     if count is not None:
         injection = config["model"]["injection"]
         injection = injection.as_dict() if hasattr(injection, "as_dict") else injection

@@ -38,7 +38,7 @@ def test_experiment_parses_and_starts_with_a_comment_on_what_and_how_long(path, 
 
 
 @pytest.mark.parametrize("path", SWEEPS, ids=lambda p: str(p.relative_to(EXPERIMENTS)))
-def test_sweep_lists_its_cells(path, capsys, tmp_path):
+def test_sweep_lists_its_cells(path, capsys, tmp_path, user_cache):  # the default model, converted by set-up
     assert path.read_text().startswith("# ") and "min" in _header(path)
     main(["sweep", "--config", str(path), "--dry-run", "--directory", str(tmp_path / "sweep")])
     out = capsys.readouterr().out

@@ -131,6 +131,7 @@ def test_a_nan_loss_stops_the_run_with_one_line_naming_step_and_datasets(tmp_pat
     assert "(batch from " in err and ("sentiment" in err or "emotion" in err)
 
 
+@pytest.mark.slow
 def test_baselines_land_in_the_summary_table_and_tensorboard_beside_the_meta_model(tmp_path, capsys, monkeypatch):
     import meta_lightning.data.datamodule as datamodule
 

@@ -7,6 +7,8 @@ import torch
 from meta_lightning.cli import main
 from tests.helpers.runs import tiny_run_config
 
+pytestmark = pytest.mark.slow  # over 5 s a test on 2 cores: a real model, a Trainer run or a sweep
+
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
 

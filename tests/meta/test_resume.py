@@ -10,6 +10,8 @@ from meta_lightning.cli import main
 from tests.helpers.interrupt import Killed
 from tests.helpers.runs import tiny_run_config
 
+pytestmark = pytest.mark.slow  # over 5 s a test on 2 cores: a real model, a Trainer run or a sweep
+
 
 def _losses(run):
     events = EventAccumulator(str(run)).Reload()

@@ -9,6 +9,8 @@ from meta_lightning.models import ALIASES, load_model
 from meta_lightning.models.aliases import packaged_path
 from meta_lightning.models.gguf import convert_gguf, is_converted
 
+pytestmark = pytest.mark.slow  # over 5 s a test on 2 cores: a real model, a Trainer run or a sweep
+
 
 def test_default_model_loads_from_the_prepared_cache_and_captures_exactly(user_cache):
     assert packaged_path(ALIASES["smollm2-135m-instruct"]) is not None, "run the README set-up command first"

@@ -33,6 +33,7 @@ def count_captures(monkeypatch):
     return seen
 
 
+@pytest.mark.slow
 def test_fifteen_cell_grid_reads_each_dataset_once_and_reports(tmp_path, count_captures, capsys):
     path = tiny_sweep_file(tmp_path, FOUR)
     main(["sweep", "--config", str(path)])
@@ -62,16 +63,17 @@ class Killed(BaseException):
     """What a killed process looks like from inside: nothing after it runs, no handler catches it."""
 
 
+@pytest.mark.slow
 def test_killed_sweep_resumes_without_rerunning_finished_cells(tmp_path, monkeypatch):
     import meta_lightning.commands as commands
     from meta_lightning.meta import MetaModel
 
-    path = tiny_sweep_file(tmp_path, ["sentiment", "emotion", "language"])
+    path = tiny_sweep_file(tmp_path, ["sentiment", "emotion"])
     cells_dir = tmp_path / "sweep" / "cells"
     fits, real_run_cli, real_step = [], commands.run_cli, MetaModel.training_step
 
     def step(self, batch, batch_idx):
-        if len(fits) == 4:  # the fourth cell is killed in its first training step
+        if len(fits) == 3:  # the third fit is killed in its first training step
             raise Killed
         return real_step(self, batch, batch_idx)
 
@@ -84,15 +86,15 @@ def test_killed_sweep_resumes_without_rerunning_finished_cells(tmp_path, monkeyp
     with pytest.raises(Killed):
         main(["sweep", "--config", str(path)])
     finished = {p.parent.name: p.stat().st_mtime_ns for p in cells_dir.glob("*/summary.json")}
-    assert len(finished) == 4 and len(fits) == 4  # the untrained baseline cell (a test) and three fits
+    assert len(finished) == 3 and len(fits) == 3  # the untrained baseline cell (a test) and two fits
     # A partial sweep already reports, and counts what is missing.
     rows = list(csv.DictReader(write_report(tmp_path / "sweep")["csv"].open()))
-    assert sum(int(r["seeds"]) for r in rows) == 4 and sum(int(r["pending"]) for r in rows) == 1
+    assert sum(int(r["seeds"]) for r in rows) == 3 and sum(int(r["pending"]) for r in rows) == 1
     monkeypatch.setattr(MetaModel, "training_step", real_step)
     fits.clear()
     main(["sweep", "--config", str(path)])
     after = {p.parent.name: p.stat().st_mtime_ns for p in cells_dir.glob("*/summary.json")}
-    assert len(after) == 8 and len(fits) == 4  # 7 subsets + the baseline; only the 4 unfinished fits ran
+    assert len(after) == 4 and len(fits) == 1  # 3 subsets + the baseline; only the unfinished fit ran
     assert all(after[name] == mtime for name, mtime in finished.items()), "finished cells must not run again"
 
 
@@ -104,6 +106,7 @@ def test_dry_run_lists_cells_and_runs_nothing(tmp_path, capsys):
     assert not (tmp_path / "sweep").exists()
 
 
+@pytest.mark.slow
 def test_a_failing_cell_is_reported_and_the_others_run(tmp_path, capsys):
     # -1 parses as a float, so only the run itself refuses it.
     path = tiny_sweep_file(tmp_path, ["sentiment"], grid={"model.optimizer.lr": [0.01, -1]}, baseline=False)
@@ -130,6 +133,7 @@ def test_a_grid_value_or_key_that_cannot_parse_stops_the_sweep_before_any_cell(t
     assert not (tmp_path / "sweep").exists()
 
 
+@pytest.mark.slow
 def test_slurm_executor_runs_cells_through_submitit(tmp_path):
     from meta_lightning.sweep.slurm import run_slurm
 

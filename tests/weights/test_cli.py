@@ -7,6 +7,8 @@ from meta_lightning.summary import summary_state
 from meta_lightning.weights import tracr_available
 from tests.helpers.runs import EXPERIMENTS
 
+pytestmark = pytest.mark.slow  # over 5 s a test on 2 cores: a real model, a Trainer run or a sweep
+
 needs_tracr = pytest.mark.skipif(not tracr_available(), reason='needs the weights extra: pip install -e ".[weights]"')
 
 

@@ -19,6 +19,7 @@ def test_without_tracr_the_error_names_the_install_command(monkeypatch):
 
 
 @needs_tracr
+@pytest.mark.slow
 def test_fast_init_gives_exactly_tracrs_parameters():
     from meta_lightning.weights.compile import compile_program, flat_weights
 
@@ -61,6 +62,7 @@ def test_constant_and_uncompilable_programs_are_rejected():
 
 
 @needs_tracr
+@pytest.mark.slow
 def test_the_compiled_model_runs_in_batches_as_one_at_a_time():
     from meta_lightning.weights.compile import compile_program, random_inputs, run
 

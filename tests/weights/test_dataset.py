@@ -41,6 +41,7 @@ def test_bad_settings_are_named_before_anything_is_generated(options, needle):
 
 
 @needs_tracr
+@pytest.mark.slow
 def test_generation_is_cached_by_content_resumes_shards_and_splits_without_overlap(tmp_path, capsys):
     from meta_lightning.weights.dataset import GenerationSettings, generate, read_splits
     from meta_lightning.weights.layout import dims_of, unflatten
@@ -65,6 +66,7 @@ def test_generation_is_cached_by_content_resumes_shards_and_splits_without_overl
 
 
 @needs_tracr
+@pytest.mark.slow
 def test_a_damaged_shard_is_named_with_the_fix(tmp_path):
     from meta_lightning.weights.dataset import GenerationSettings, generate, read_splits
 
