@@ -73,3 +73,11 @@ def test_sweep_dry_run_checks_each_cells_layers_against_the_models(tmp_path, cap
                                               "grid": {"data.capture.layers": [[1], [40]]}}}))
     err = _error(capsys, ["sweep", "--config", str(path), "--dry-run"])
     assert err.startswith("error: sweep.grid (cell ") and "data.capture.layers: " in err and "40" in err, err
+
+
+def test_an_activation_checkpoint_of_the_older_format_is_refused_in_one_line(tmp_path, capsys, no_model_loads):
+    ckpt = tmp_path / "old.ckpt"
+    torch.save({"meta_lightning": {"format": 3}, "state_dict": {}, "hyper_parameters": {}}, ckpt)
+    err = _error(capsys, ["test", "--config", str(tiny_run_config(tmp_path)), "--ckpt_path", str(ckpt)])
+    assert err == (f"error: --ckpt_path: {ckpt} was written by an older meta_lightning (checkpoint format 3, this one "
+                   "reads 4). Train it again with this version (`fit`)"), err

@@ -23,7 +23,7 @@ def _error(capsys, argv) -> str:
 
 
 @pytest.mark.parametrize("override, needle", [
-    (["--model.projector.kind", "mlp"], "error: model.projector.kind: the checkpoint was trained with 'linear', this "
+    (["--model.projector.kind", "mlp"], "error: model.projector.kind: the checkpoint was trained with 'auto', this "
                                         "run asks for 'mlp'. Drop the option"),
     (["--model.meta_model.name", "OTHER"], "error: model.meta_model.name: the checkpoint was trained with "),
 ])

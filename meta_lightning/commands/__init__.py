@@ -32,14 +32,16 @@ def _verb(name: str):
     return getattr(importlib.import_module(f"{__name__}.{module}"), function)
 
 
-def _document_fields() -> None:
-    """`--help` shows each config dataclass field's attribute docstring (jsonargparse leaves this off by default)."""
+def _document_fields(argv: list[str]) -> None:
+    """`--help` shows each config dataclass field's attribute docstring. Reading them parses the source of
+    every class the parser knows (seconds), so only a help request pays for it."""
     import jsonargparse
 
+    wanted = any(a in ("--help", "-h") for a in argv)
     if hasattr(jsonargparse, "set_parsing_settings"):
-        jsonargparse.set_parsing_settings(docstring_parse_attribute_docstrings=True)
+        jsonargparse.set_parsing_settings(docstring_parse_attribute_docstrings=wanted)
     else:  # jsonargparse < 4.44
-        jsonargparse.set_docstring_parse_options(attribute_docstrings=True)
+        jsonargparse.set_docstring_parse_options(attribute_docstrings=wanted)
 
 
 def config_kind(argv: list[str]) -> str:
@@ -59,7 +61,7 @@ def config_kind(argv: list[str]) -> str:
 def main(argv: Optional[list[str]] = None) -> None:
     """Run one command line; a user mistake exits 2 with one line, Ctrl-C exits 130 with how to resume."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    _document_fields()
+    _document_fields(argv)
     try:
         if argv and argv[0] in VERBS:
             _verb(argv[0])(argv[1:])

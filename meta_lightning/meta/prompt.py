@@ -37,7 +37,7 @@ class PromptBuilder:
     """Builds meta-model inputs for one tokenizer.
 
     The placeholder is added as a special token, so it always encodes to exactly one id; the caller must
-    resize the model's embeddings to ``len(tokenizer)`` (see :func:`meta_lightning.meta.inject.add_placeholder`).
+    resize the model's embeddings to ``len(tokenizer)`` (see :func:`meta_lightning.meta.inject.add_placeholder_rows`).
     """
 
     def __init__(self, tokenizer, placeholder: str = DEFAULT_PLACEHOLDER, template: str = DEFAULT_TEMPLATE,

@@ -16,6 +16,8 @@ from meta_lightning.meta import MetaModel
 from tests.helpers.folders import save_byte_model
 from tests.helpers.sources import source
 
+pytestmark = pytest.mark.slow  # 150 training steps a recipe: 4 s each on 2 cores
+
 CLASSES = {"a": "A", "b": "B"}  # label -> class name (one byte-level token each)
 D_IN, VECTORS = 24, 2
 
