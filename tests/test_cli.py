@@ -10,7 +10,7 @@ def run(*args, timeout=120):
     return subprocess.run([sys.executable, "-m", "meta_lightning", *args], capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # a new Python process
 def test_help_lists_lightning_subcommands_and_our_verbs():
     from meta_lightning.commands import VERBS
 
@@ -23,6 +23,7 @@ def test_help_lists_lightning_subcommands_and_our_verbs():
     assert "Run `python -m meta_lightning COMMAND --help` for options." in text
 
 
+@pytest.mark.slow  # a new Python process: 4 s on 2 cores
 def test_download_error_is_one_line_with_exit_code_2(tmp_path):
     out = run("download", str(tmp_path / "missing.gguf"))
     assert out.returncode == 2

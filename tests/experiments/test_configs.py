@@ -37,6 +37,7 @@ def test_experiment_parses_and_starts_with_a_comment_on_what_and_how_long(path, 
     assert printed["data"]["behaviors"] and printed["data"]["eval_behaviors"] == ["lies", "lies_answer_only"]
 
 
+@pytest.mark.slow  # reads the real default model's config for every cell's layer check
 @pytest.mark.parametrize("path", SWEEPS, ids=lambda p: str(p.relative_to(EXPERIMENTS)))
 def test_sweep_lists_its_cells(path, capsys, tmp_path, user_cache):  # the default model, converted by set-up
     assert path.read_text().startswith("# ") and "min" in _header(path)
