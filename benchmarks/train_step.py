@@ -18,7 +18,9 @@ import torch
 import torch.nn.functional as F
 
 from meta_lightning.behaviors import get_behavior
+from meta_lightning.data.source import ActivationSource
 from meta_lightning.meta import MetaModel
+from meta_lightning.meta.network import MetaNetwork
 
 
 def batches(n_batches: int, size: int, d: int, seed: int = 0) -> list[dict]:
@@ -34,7 +36,7 @@ def batches(n_batches: int, size: int, d: int, seed: int = 0) -> list[dict]:
     return out
 
 
-def naive_loss(module: MetaModel, batch: dict) -> torch.Tensor:
+def naive_loss(module: MetaNetwork, batch: dict) -> torch.Tensor:
     """Full-sequence logits and a loss over the whole (unpadded) sequence."""
     acts = batch["activations"]
     counts = [a.shape[0] for a in acts]
@@ -50,7 +52,7 @@ def naive_loss(module: MetaModel, batch: dict) -> torch.Tensor:
     return F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).float(), labels[:, 1:].reshape(-1), ignore_index=-100)
 
 
-def ours_loss(module: MetaModel, batch: dict) -> torch.Tensor:
+def ours_loss(module: MetaNetwork, batch: dict) -> torch.Tensor:
     return module.loss_and_p_yes(batch)[0]
 
 
@@ -61,8 +63,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=6)
     args = parser.parse_args()
     torch.manual_seed(0)
-    module = MetaModel(meta_model={"name": args.model}, projector={"kind": "linear"}, finetune={"method": "lora"})
-    module.build(576, 4)
+    module = MetaModel(meta_model={"name": args.model}, projector={"kind": "linear"}, finetune={"method": "lora"}).net
+    module.build(ActivationSource("random", "random", 576, 4, (0, 1, 2, 3), torch.float32, "last"), 0)
     d = module.projector.net.in_features
     data = batches(args.steps + 1, args.batch, d)
     optimizer = torch.optim.AdamW([p for p in module.parameters() if p.requires_grad], lr=1e-4)
