@@ -59,3 +59,18 @@ def test_help_explains_config_fields_from_their_docstrings(capsys):
     with pytest.raises(SystemExit):
         main(["sweep", "--help"])
     assert "Each cell runs once per seed." in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_run_shows_epochs_without_a_total_through_the_public_progress_bar(tmp_path):
+    """Lightning's rich bar prints "Epoch 0/-2" for a step-bounded run; ours is the plain TQDM bar, added
+    through LightningCLI's public instantiate_trainer, and none is added when the bar is switched off."""
+    from lightning.pytorch.callbacks import ProgressBar, TQDMProgressBar
+
+    from meta_lightning.commands.lightning import MetaCLI
+    from tests.helpers.runs import tiny_run_config
+
+    config = str(tiny_run_config(tmp_path))
+    shown = MetaCLI(args=["--config", config, "--trainer.enable_progress_bar", "true"], run=False).trainer
+    assert type(shown.progress_bar_callback) is TQDMProgressBar
+    hidden = MetaCLI(args=["--config", config], run=False).trainer  # the tiny config switches it off
+    assert hidden.progress_bar_callback is None and not any(isinstance(c, ProgressBar) for c in hidden.callbacks)
