@@ -68,18 +68,28 @@ def read_checkpoint(path, kind: Kind, field: str = "--ckpt_path") -> dict:
 def check_same_options(saved: dict, given: dict, prefix: str = "model") -> None:
     """Refuse a run whose model options differ from the checkpoint's (Lightning would silently use the
     checkpoint's), naming the first field that differs. ``saved``: the checkpoint's hyper-parameters."""
+    given = plain(given)
     for key, value in saved.items():
         if key.startswith("_") or key not in given:
             continue
         field = f"{prefix}.{key}"
         if isinstance(value, dict) and isinstance(given[key], dict):
             check_same_options(value, given[key], field)
-        elif _plain(value) != _plain(given[key]):
-            raise ConfigError(field, f"the checkpoint was trained with {_plain(value)!r}, this run asks for "
-                              f"{_plain(given[key])!r}", "Drop the option (the checkpoint's value is its own), or "
+        elif plain(value) != plain(given[key]):
+            raise ConfigError(field, f"the checkpoint was trained with {plain(value)!r}, this run asks for "
+                              f"{plain(given[key])!r}", "Drop the option (the checkpoint's value is its own), or "
                               "train a new model with it")
 
 
-def _plain(value):
-    """Tuples and lists compare equal (YAML gives lists, defaults are tuples)."""
-    return [_plain(v) for v in value] if isinstance(value, (list, tuple)) else value
+def plain(value):
+    """A parsed config value as plain dicts and lists: jsonargparse Namespaces and dataclasses become dicts,
+    tuples become lists (YAML gives lists, defaults are tuples), so the two compare equal."""
+    from dataclasses import asdict, is_dataclass
+
+    if hasattr(value, "as_dict"):
+        value = value.as_dict()
+    if is_dataclass(value) and not isinstance(value, type):
+        value = asdict(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return [plain(v) for v in value] if isinstance(value, (list, tuple)) else value

@@ -75,11 +75,11 @@ class MetaCLI(ProjectCLI):
         self.started = time.perf_counter()
 
     def after_fit(self) -> None:
-        config = self.config[self.subcommand]
         print(f"time: fit (models, capture, training, validation) {time.perf_counter() - self.started:.0f} s", flush=True)
-        if config.get("test_after_fit", True) and not self.trainer.interrupted:
+        if self.config["fit"].get("test_after_fit", True) and not self.trainer.interrupted:
             start = time.perf_counter()
             self.trainer.test(self.model, datamodule=self.datamodule, verbose=False)
             print(f"time: test {time.perf_counter() - start:.0f} s", flush=True)
-            if self._after_fit_baselines():
-                run_baselines(self._after_fit_baselines(), self.model, self.datamodule, self.trainer)
+            baselines = self._after_fit_baselines()
+            if baselines:
+                run_baselines(baselines, self.model, self.datamodule, self.trainer)

@@ -91,7 +91,7 @@ class ProjectCLI(LightningCLI):
         ckpt_path = config.get("ckpt_path")
         if ckpt_path and str(ckpt_path) not in LIGHTNING_KEYWORDS:
             self.checkpoint = read_checkpoint(ckpt_path, self.KIND)
-            check_same_options(self.checkpoint.get("hyper_parameters") or {}, _plain(config.get("model")))
+            check_same_options(self.checkpoint.get("hyper_parameters") or {}, config.get("model"))
 
     def instantiate_trainer(self, **kwargs):
         """Our progress bar (a step-bounded run has no epoch total to show), then the run's own callbacks."""
@@ -138,15 +138,3 @@ class ProjectCLI(LightningCLI):
         atomic_write_text(path, "".join(json.dumps(row) + "\n" for row in rows))
         print(f"predict: {len(rows)} predictions written to {path}", flush=True)
 
-
-def _plain(value):
-    """A parsed config section as plain dicts and lists (jsonargparse Namespaces and dataclasses inside)."""
-    from dataclasses import asdict, is_dataclass
-
-    if hasattr(value, "as_dict"):
-        value = value.as_dict()
-    if is_dataclass(value) and not isinstance(value, type):
-        value = asdict(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return [_plain(v) for v in value] if isinstance(value, (list, tuple)) else value

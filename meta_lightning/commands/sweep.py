@@ -70,17 +70,14 @@ def _check_layers(config, counts: dict) -> None:
     """The cell's capture layers and injection layer against its models' configs (no weights read; each
     model's block count is read once into ``counts``)."""
     from meta_lightning.capture import resolve_layers
+    from meta_lightning.checkpoints import plain
     from meta_lightning.meta.inject import make_injector
     from meta_lightning.meta.options import as_group
     from meta_lightning.models import ModelSpec
     from meta_lightning.models.load import config_layer_count
 
-    def spec(value) -> ModelSpec:
-        value = value.as_dict() if hasattr(value, "as_dict") else value
-        return value if isinstance(value, ModelSpec) else ModelSpec(**value)
-
     def layer_count(value, field: str):
-        model = spec(value)
+        model = ModelSpec(**plain(value))
         key = repr(model)
         if key not in counts:
             counts[key] = config_layer_count(model, field)
@@ -91,9 +88,7 @@ def _check_layers(config, counts: dict) -> None:
         resolve_layers(config["data"]["capture"]["layers"], count, "data.capture.layers")
     count = layer_count(config["model"]["meta_model"], "model.meta_model")
     if count is not None:
-        injection = config["model"]["injection"]
-        injection = injection.as_dict() if hasattr(injection, "as_dict") else injection
-        make_injector(as_group("injection", injection)).check_layers(count)
+        make_injector(as_group("injection", plain(config["model"]["injection"]))).check_layers(count)
 
 
 def sweep_command(argv: list[str]) -> None:

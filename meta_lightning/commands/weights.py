@@ -2,6 +2,7 @@
 WeightsDataModule. A config selects it with ``kind: weights`` (see ``experiments/weights/``)."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from jsonargparse import lazy_instance
@@ -49,7 +50,7 @@ class WeightsCLI(ProjectCLI):
             print("baseline: random weights", flush=True)
             hparams = {k: v for k, v in dict(self.model.hparams).items() if not k.startswith("_")}
             random_ = WeightsMetaModel(**{**hparams, "inputs": "random"})
-            path = self.trainer.logger.log_dir + "/summary.json"
+            path = Path(self.trainer.logger.log_dir) / "summary.json"
             side = side_trainer(self.trainer, [ProgramReporter(baseline="random", summary_path=path)])
             side.fit(random_, datamodule=self.datamodule)
             side.test(random_, datamodule=self.datamodule, verbose=False)

@@ -117,7 +117,6 @@ class MetaDataModule(LightningDataModule):
         self.behavior_options = dict(behavior_options or {})
         self.k, self.seed, self.sampling_seed = k, seed, sampling_seed
         self.cache_dir, self.use_cache, self.device = cache_dir, use_cache, device
-        self.vectors: Vectors = self.loader.vectors
         self._input: Optional[InputModel] = None
         self._checked = False
         self._behaviors: dict = {}
@@ -249,15 +248,16 @@ class MetaDataModule(LightningDataModule):
     def with_vectors(self, vectors: Vectors) -> "MetaDataModule":
         """This datamodule, sharing its datasets and input-model, serving ``vectors`` (the question-only baseline)."""
         import copy
+        from dataclasses import replace
 
         other = copy.copy(self)
-        other.vectors = vectors
+        other.loader = replace(self.loader, vectors=vectors)
         return other
 
     # -- loaders -------------------------------------------------------------------------------------------
     def _loader(self, dataset, batch_size: int, loader=DataLoader, **kwargs) -> DataLoader:
-        workers = self.loader.num_workers
-        return loader(dataset, batch_size=batch_size, shuffle=False, collate_fn=functools.partial(collate, vectors=self.vectors),
+        workers, vectors = self.loader.num_workers, self.loader.vectors
+        return loader(dataset, batch_size=batch_size, shuffle=False, collate_fn=functools.partial(collate, vectors=vectors),
                       num_workers=workers, persistent_workers=workers > 0, **kwargs)
 
     def train_dataloader(self) -> DataLoader:
