@@ -54,6 +54,11 @@ def score_p_yes(dataset, p_yes: torch.Tensor, held_out: bool) -> dict:
     return scored("accuracy", correct, n, held_out, auroc=None if auroc is None else float(auroc), questions=n)
 
 
+def yes_no_datasets(datamodule, split: str) -> list:
+    """The split's Yes/No data sets (a Yes/No data set is named after its behaviour)."""
+    return [d for d in datamodule.datasets.get(split, []) if d.kind == "yes_no"]
+
+
 def _score_questions(dataset, proba: torch.Tensor, classes: Sequence[str], held_out: bool) -> dict:
     """Yes/No accuracy of a class probability table ``proba`` [conversations, classes] on ``dataset``'s questions."""
     return score_p_yes(dataset, torch.tensor([float(proba[q.conversation, classes.index(q.asked_label)])
@@ -63,8 +68,8 @@ def _score_questions(dataset, proba: torch.Tensor, classes: Sequence[str], held_
 def probe_baseline(datamodule, folds: int = 5) -> dict[str, dict]:
     """Probe results per test dataset, keyed like the meta-model's: accuracy, AUROC, questions, 95 % interval."""
     out = {}
-    train = {d.name: d for d in datamodule.datasets.get("train", [])}
-    for test in datamodule.datasets.get("test", []):
+    train = {d.name: d for d in yes_no_datasets(datamodule, "train")}
+    for test in yes_no_datasets(datamodule, "test"):
         classes = list(datamodule.behavior(test.name).classes)
         x_test = _features(test.activations)
         held_out = test.name in datamodule.eval_behaviors
@@ -93,7 +98,7 @@ def probe_baseline(datamodule, folds: int = 5) -> dict[str, dict]:
 def transfer_probe_baseline(datamodule) -> dict[str, dict]:
     """The transfer probe's results per held-out two-class test dataset (empty without a two-class training
     behaviour)."""
-    two_class = [d for d in datamodule.datasets.get("train", []) if len(datamodule.behavior(d.name).classes) == 2]
+    two_class = [d for d in yes_no_datasets(datamodule, "train") if len(datamodule.behavior(d.name).classes) == 2]
     if not two_class:
         return {}
     x = torch.cat([_features(d.activations) for d in two_class])
@@ -101,7 +106,7 @@ def transfer_probe_baseline(datamodule) -> dict[str, dict]:
     predict = fit_logistic(x, y, 2)
     source = "/".join(d.name for d in two_class)
     out = {}
-    for test in datamodule.datasets.get("test", []):
+    for test in yes_no_datasets(datamodule, "test"):
         classes = list(datamodule.behavior(test.name).classes)
         if test.name not in datamodule.eval_behaviors or len(classes) != 2:
             continue

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import torch
 
-from meta_lightning.baselines.probe import score_p_yes
+from meta_lightning.baselines.probe import score_p_yes, yes_no_datasets
 from meta_lightning.behaviors.base import Conversation
 
 INSTRUCTION = "Here is a conversation:\n{transcript}\n\n{question} Answer Yes or No."
@@ -67,7 +67,7 @@ def p_yes(loaded, prompts: Sequence[str], batch_size: int = 16) -> torch.Tensor:
 def text_baseline(loaded, datamodule, batch_size: int = 16) -> dict[str, dict]:
     """Zero-shot results per test dataset of ``loaded`` (a LoadedModel of the meta-model's spec)."""
     out = {}
-    for test in datamodule.datasets.get("test", []):
+    for test in yes_no_datasets(datamodule, "test"):
         prompts = [render(loaded.tokenizer, test.conversations[q.conversation], q.text) for q in test.questions]
         result = score_p_yes(test, p_yes(loaded, prompts, batch_size), test.name in datamodule.eval_behaviors)
         out[test.name] = {**result, "method": "the meta-model's LM reading the conversation as text, zero-shot"}

@@ -53,8 +53,9 @@ class Question:
     """Index into the conversation list."""
     text: str
     answer: str
-    """``Yes`` or ``No``."""
+    """``Yes`` or ``No``, or the reference text of a free-text question."""
     asked_label: str
+    """The class a Yes/No question asks about (a free-text question: the conversation's class)."""
 
 
 def assign_splits(sources: Sequence[Source], fractions: Sequence[float] = (0.8, 0.1, 0.1)) -> dict[str, str]:
@@ -99,6 +100,9 @@ class Behavior:
     """``few_shot`` (assistant turns show the behaviour) or ``instruction`` (a system prompt asks for it)."""
     dataset: Optional[str] = None
     """A local file or hub id of the paper's source for this behaviour (see loaders); None: the built-in corpus."""
+    formats: Sequence[str] = ("yes_no",)
+    """Kinds of question asked about it, each its own data set: ``yes_no`` and/or ``free_text``
+    (``<behaviour>:text``, answered with the class name)."""
 
     _corpus: Optional[list[Source]] = field(default=None, init=False, repr=False, compare=False)
 
@@ -122,6 +126,23 @@ class Behavior:
     def questions_for(self, label: str) -> list[str]:
         """Phrasings of "does the model show ``label``?"."""
         raise NotImplementedError
+
+    def kinds(self) -> tuple[str, ...]:
+        """``formats`` checked: known kinds, each once, with phrasings for free text."""
+        formats = [self.formats] if isinstance(self.formats, str) else list(self.formats)
+        for kind in formats:
+            if kind not in ("yes_no", "free_text"):
+                raise ConfigError(f"{self.name}.formats", f"unknown question kind {kind!r}", "Use yes_no and/or free_text")
+        if not formats or len(set(formats)) != len(formats):
+            raise ConfigError(f"{self.name}.formats", f"must list each kind once, got {formats}",
+                              "Use e.g. [yes_no, free_text]")
+        if "free_text" in formats:
+            self.describe_questions()
+        return tuple(formats)
+
+    def describe_questions(self) -> list[str]:
+        """Phrasings of "which class does the model show?", answered in free text with the class name."""
+        raise ConfigError(f"{self.name}.formats", f"{self.name} has no free-text questions", "Use formats: [yes_no]")
 
     def class_name(self, label: str) -> str:
         """The word a meta-model says for ``label`` when it names the class (``name_then_answer``)."""
@@ -179,8 +200,15 @@ class Behavior:
         return Conversation(self.name, label, messages, tuple(s.id for s in picked), split)
 
     # -- questions ----------------------------------------------------------------------------------------
-    def questions(self, conversations: Sequence[Conversation], seed: int = 0, per_conversation: int = 1) -> list[Question]:
-        """Yes/No questions, balanced within every class (exactly, when there are 2 x classes conversations).
+    def questions(self, conversations: Sequence[Conversation], seed: int = 0, per_conversation: int = 1,
+                  kind: str = "yes_no") -> list[Question]:
+        """Questions of ``kind`` about each conversation: Yes/No (:meth:`yes_no_questions`) or free text."""
+        if kind == "free_text":
+            return self.text_questions(conversations, seed, per_conversation)
+        return self.yes_no_questions(conversations, seed, per_conversation)
+
+    def yes_no_questions(self, conversations: Sequence[Conversation], seed: int, per_conversation: int) -> list[Question]:
+        """Balanced within every class (exactly, when there are 2 x classes conversations).
 
         Classes come in turn, so Yes/No alternates per round of classes: the answer says nothing about the class.
         """
@@ -192,3 +220,10 @@ class Behavior:
                 asked = conv.label if yes else rng.choice([c for c in self.classes if c != conv.label])
                 out.append(Question(i, rng.choice(self.questions_for(asked)), "Yes" if yes else "No", asked))
         return out
+
+    def text_questions(self, conversations: Sequence[Conversation], seed: int, per_conversation: int) -> list[Question]:
+        """A :meth:`describe_questions` phrasing per question; the reference answer is the class name."""
+        rng = random.Random(f"{self.name}:{seed}:text questions")
+        phrasings = self.describe_questions()
+        return [Question(i, rng.choice(phrasings), self.class_name(conv.label), conv.label)
+                for i, conv in enumerate(conversations) for _ in range(per_conversation)]

@@ -236,8 +236,10 @@ class MetaDataModule(LightningDataModule):
         for (name, split), a in acts.items():
             key = split if split in ("train", "val") else "test"
             per = self.questions.eval_per_conversation if name in self.eval_behaviors else self.questions.per_conversation
-            ds = QuestionDataset(self.behavior(name), a, self.seed, per)
-            self.datasets[key] = [d for d in self.datasets.get(key, []) if d.name != name] + [ds]
+            with _under_data():
+                kinds = self.behavior(name).kinds()
+            new = [QuestionDataset(self.behavior(name), a, self.seed, per, kind) for kind in kinds]
+            self.datasets[key] = [d for d in self.datasets.get(key, []) if d.behavior != name] + new
 
     def training_datasets(self) -> list[QuestionDataset]:
         """The train split's datasets, loaded now if the stage did not (an untrained model tested)."""

@@ -11,6 +11,17 @@ from meta_lightning.data.activations import BehaviorActivations
 
 Vectors = Literal["real", "shuffled", "zero"]
 VECTORS = get_args(Vectors)
+TEXT_SUFFIX = ":text"
+"""A behaviour's free-text questions form their own data set, named ``<behaviour>:text``."""
+
+
+def dataset_name(behavior: str, kind: str) -> str:
+    return behavior + (TEXT_SUFFIX if kind == "free_text" else "")
+
+
+def behavior_of(dataset: str) -> str:
+    """The behaviour a data set's questions are about (``lies:text`` -> ``lies``)."""
+    return dataset[: -len(TEXT_SUFFIX)] if dataset.endswith(TEXT_SUFFIX) else dataset
 
 
 class QuestionBatch(TypedDict, total=False):
@@ -21,7 +32,11 @@ class QuestionBatch(TypedDict, total=False):
     """Each example's vectors ``[layers * positions, d]`` (layer-major); examples may differ in count."""
     question: list[str]
     answer: list[Optional[str]]
-    """"Yes"/"No", or None where the answer is unknown (``ask``)."""
+    """"Yes"/"No" or the reference text, or None where the answer is unknown (``ask``)."""
+    kind: list[str]
+    """``yes_no`` or ``free_text`` per question (absent: all Yes/No)."""
+    dataset: list[str]
+    """The data set each question belongs to (``lies``, ``lies:text``)."""
     behavior: list[str]
     label: list[str]
     """The conversation's true class."""
@@ -34,19 +49,21 @@ class QuestionBatch(TypedDict, total=False):
 
 
 class QuestionDataset(Dataset):
-    """Yes/No questions about the conversations of one behaviour split; several questions share one capture.
+    """Questions of one kind about the conversations of one behaviour split; several questions share one capture.
 
     An item holds the conversation's activation vectors flattened to ``[layers * positions, d]`` (layer-major),
     the question, the answer, and labels to break metrics down by.
     """
 
-    def __init__(self, behavior: Behavior, acts: BehaviorActivations, seed: int, per_conversation: int):
-        self.name = acts.behavior
+    def __init__(self, behavior: Behavior, acts: BehaviorActivations, seed: int, per_conversation: int,
+                 kind: str = "yes_no"):
+        self.behavior, self.kind = acts.behavior, kind
+        self.name = dataset_name(acts.behavior, kind)
         self.split = acts.split
         self.conversations = acts.conversations
         self.activations = acts.activations
         self.class_names = {c: behavior.class_name(c) for c in behavior.classes}
-        self.questions = behavior.questions(acts.conversations, seed, per_conversation)
+        self.questions = behavior.questions(acts.conversations, seed, per_conversation, kind)
 
     def __len__(self) -> int:
         return len(self.questions)
@@ -58,7 +75,9 @@ class QuestionDataset(Dataset):
             "activations": self.activations[q.conversation].flatten(0, -2).float(),
             "question": q.text,
             "answer": q.answer,
-            "behavior": self.name,
+            "kind": self.kind,
+            "dataset": self.name,
+            "behavior": self.behavior,
             "label": conv.label,
             "class_name": self.class_names.get(conv.label, conv.label),
             "asked": q.asked_label,
@@ -84,9 +103,11 @@ def collate(items: Sequence[dict], vectors: Vectors = "real") -> QuestionBatch:
         "activations": replace_vectors([item["activations"] for item in items], vectors),
         "question": [item["question"] for item in items],
         "answer": [item["answer"] for item in items],
+        "kind": [item["kind"] for item in items],
+        "dataset": [item["dataset"] for item in items],
         "behavior": [item["behavior"] for item in items],
         "label": [item["label"] for item in items],
         "class_name": [item["class_name"] for item in items],
         "asked": [item["asked"] for item in items],
-        "yes": torch.tensor([item["answer"] == "Yes" for item in items]),
+        "yes": torch.tensor([item["kind"] == "yes_no" and item["answer"] == "Yes" for item in items]),
     }

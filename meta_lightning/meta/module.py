@@ -25,6 +25,7 @@ from meta_lightning.meta.options import (
     plain,
 )
 from meta_lightning.meta.projector_inputs import projector_inputs
+from meta_lightning.meta.text_evaluation import TextMetrics
 from meta_lightning.models import ModelSpec
 from meta_lightning.schedules import adamw_with_schedule
 
@@ -61,6 +62,7 @@ class MetaModel(LightningModule):
         self.net = MetaNetwork(spec, self.options)
         self.metrics = DatasetMetrics()
         self.direct_metrics = DatasetMetrics()  # P(Yes) read without naming, beside the main reading
+        self.text_metrics = TextMetrics()  # free-text answers against their references
         self.init_seed = torch.initial_seed()  # the run's seed (seed_everything runs before the model is made)
 
     def configure_model(self) -> None:
@@ -80,18 +82,23 @@ class MetaModel(LightningModule):
             raise TrainingDiverged(f"model.optimizer.lr: the loss is {loss.item()} at step {self.global_step} (batch from "
                                    f"{', '.join(sorted(set(batch['behavior'])))}); the run stops instead of training on it. "
                                    "Lower model.optimizer.lr, or check the activations for inf/NaN")
-        acc = ((p_yes >= 0.5) == batch["yes"].to(p_yes.device)).float().mean()
         bs = len(batch["question"])
         self.log("train/loss", loss, prog_bar=True, batch_size=bs)
-        self.log("train/acc", acc, batch_size=bs)
+        yes_no = torch.tensor([k == "yes_no" for k in batch.get("kind") or ["yes_no"] * bs], device=p_yes.device)
+        if yes_no.any():  # the verdict's accuracy on the batch's Yes/No questions
+            hits = ((p_yes >= 0.5) == batch["yes"].to(p_yes.device))[yes_no]
+            self.log("train/acc", hits.float().mean(), batch_size=int(yes_no.sum()))
         return loss
 
     def _eval_step(self, stage: str, batch: QuestionBatch) -> None:
-        name = batch["behavior"][0]  # one data set per loader
+        name = batch["dataset"][0]  # one data set per loader
         if stage == "val":  # teacher-forced loss for the learning curve; test sets are large, so only read there
             loss, _ = self.net.loss_and_p_yes(batch)
             self.log(f"{stage}/{name}/loss", loss, batch_size=len(batch["question"]), add_dataloader_idx=False, sync_dist=True)
         readings = self.net.read(batch)
+        if readings.texts is not None:
+            self.text_metrics.update(stage, name, batch, readings.texts)
+            return
         self.metrics.update(stage, name, batch, readings.p_named, readings.names)
         self.direct_metrics.update(stage, name, batch, readings.p_direct)
 
@@ -103,10 +110,13 @@ class MetaModel(LightningModule):
 
     def predict_step(self, batch: QuestionBatch, batch_idx: int, dataloader_idx: int = 0) -> list[dict]:
         readings = self.net.read(batch)
+        rows = zip(batch["dataset"], batch["question"], batch["answer"])
+        if readings.texts is not None:
+            return [{"dataset": d, "question": q, "truth": a, "prediction": t} for (d, q, a), t in zip(rows, readings.texts)]
         p = readings.p_named.cpu().tolist()
         named = readings.names or [None] * len(p)
-        return [{"behavior": b, "question": q, "truth": a, "p_yes": pi, "prediction": "Yes" if pi >= 0.5 else "No",
-                 "named": n} for b, q, a, pi, n in zip(batch["behavior"], batch["question"], batch["answer"], p, named)]
+        return [{"dataset": d, "question": q, "truth": a, "p_yes": pi, "prediction": "Yes" if pi >= 0.5 else "No",
+                 "named": n} for (d, q, a), pi, n in zip(rows, p, named)]
 
     def configure_callbacks(self):
         """A trainer without a reporter (a plain ``Trainer().fit``) still reports, into its own run folder."""

@@ -15,7 +15,8 @@ from torch import nn
 from meta_lightning.data.questions import QuestionBatch
 from meta_lightning.data.source import ActivationSource
 from meta_lightning.meta.alignment import fit_closed_form, name_embeddings
-from meta_lightning.meta.answers import Readings, greedy_name_then_verdict, yes_probability
+from meta_lightning.meta.answers import Decoding, Readings, yes_probability
+from meta_lightning.meta.formats import FORMATS, AnswerFormat
 from meta_lightning.meta.inject import add_placeholder_rows, make_injector
 from meta_lightning.meta.options import MetaOptions
 from meta_lightning.meta.projector import Projector, layer_indices
@@ -39,6 +40,7 @@ class MetaNetwork(nn.Module):
         super().__init__()
         self.spec, self.options = spec, options
         self.injector = make_injector(options.injection)  # the one place the mode is read
+        self.yes_no_format = FORMATS[options.prompt.answer_format]  # how Yes/No questions are answered
         self.model: Optional[nn.Module] = None
         self.projector: Optional[Projector] = None
         self.source: Optional[ActivationSource] = None
@@ -79,8 +81,7 @@ class MetaNetwork(nn.Module):
                             check_layers=self.injector.check_layers)
         self.prompts = PromptBuilder(loaded.tokenizer, prompt.placeholder, prompt.template, prompt.system_prompt,
                                      prompt.chat_template, prompt.separator)
-        if prompt.answer_format == "name_then_answer":
-            self.prompts.check_separator()
+        self.yes_no_format.check(self.prompts)
         add_placeholder_rows(loaded.model, len(loaded.tokenizer))
         d_out, kind = loaded.parts.hidden_size, projector.kind
         if kind == "auto":
@@ -124,11 +125,17 @@ class MetaNetwork(nn.Module):
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
+    def format_for(self, kind: str) -> AnswerFormat:
+        """The format a question of ``kind`` is answered in."""
+        return self.yes_no_format if kind == "yes_no" else FORMATS[kind]
+
     def names_for(self, batch: QuestionBatch) -> Optional[list]:
-        """The class names that start each target answer (``name_then_answer``), else None."""
-        if self.options.prompt.answer_format != "name_then_answer" or "class_name" not in batch:
+        """What each target writes before its answer (the class name of ``name_then_answer``), else None."""
+        if "class_name" not in batch:
             return None
-        return batch["class_name"]
+        kinds = batch.get("kind") or ["yes_no"] * len(batch["question"])
+        names = [self.format_for(k).prefix(c) for k, c in zip(kinds, batch["class_name"])]
+        return names if any(n is not None for n in names) else None
 
     def run(self, batch: QuestionBatch, answers: Sequence[Optional[str]], names=None, keep: Optional[int] = None,
             use_cache: bool = False):
@@ -161,17 +168,16 @@ class MetaNetwork(nn.Module):
         verdict = logits[rows, prompt.verdict.to(logits.device)]  # P(Yes) from the Yes and No logits, not an argmax
         return loss, yes_probability(verdict, self.prompts.yes_id, self.prompts.no_id)
 
+    def decoding(self, out, prompt: PromptBatch) -> Decoding:
+        """Where greedy decoding continues from a prompt pass run with ``use_cache=True``."""
+        device = out.logits.device
+        return Decoding(out.logits[:, -1], getattr(out, self.parts.cache_argument), self.model,
+                        prompt.attention_mask.to(device), prompt.position_ids.to(device), self.parts.cache_argument)
+
     def read(self, batch: QuestionBatch) -> Readings:
-        """Untaught answers: P(Yes) directly, and after the model's own greedy class name (``name_then_answer``)."""
-        naming = self.options.prompt.answer_format == "name_then_answer"
-        out, prompt = self.run(batch, [None] * len(batch["question"]), keep=1, use_cache=naming)
-        logits = out.logits[:, -1]
-        if not naming:
-            p = yes_probability(logits, self.prompts.yes_id, self.prompts.no_id)
-            return Readings(p, p, [])
-        device = logits.device
-        cache = getattr(out, self.parts.cache_argument)
-        return greedy_name_then_verdict(logits, cache, self.model, prompt.attention_mask.to(device),
-                                        prompt.position_ids.to(device), self.prompts.yes_id, self.prompts.no_id,
-                                        self.prompts.separator_ids[0], self.options.prompt.max_name_tokens,
-                                        self.prompts.tokenizer.decode, self.parts.cache_argument)
+        """Untaught answers in the format of the batch's questions (one kind per batch): P(Yes) for Yes/No
+        questions (directly, and after the model's own class name), greedy text for free-text ones."""
+        kinds = set(batch.get("kind") or ["yes_no"])
+        if len(kinds) != 1:
+            raise ValueError(f"an evaluation batch mixes question kinds {sorted(kinds)}; give each kind its own loader")
+        return self.format_for(kinds.pop()).read(self, batch)

@@ -16,7 +16,7 @@ from meta_lightning.meta.prompt import DEFAULT_PLACEHOLDER, DEFAULT_TEMPLATE
 from meta_lightning.meta.trainable import Trainable
 from meta_lightning.schedules import Schedule
 
-AnswerFormat = Literal["yes_no", "name_then_answer"]
+YesNoFormat = Literal["yes_no", "name_then_answer"]
 ProjectorInit = Literal["random", "closed_form"]
 @dataclass
 class InjectionOptions:
@@ -66,13 +66,16 @@ class PromptOptions:
     """The system turn; ``""`` keeps it empty (and short), null lets the chat template insert its default."""
     chat_template: bool = True
     """Wrap the prompt in the meta-model's chat template; false gives a shorter plain prompt."""
-    answer_format: AnswerFormat = "yes_no"
-    """``yes_no`` (the target is the verdict) or ``name_then_answer`` (the class name, the separator, then the
-    verdict: "Positive\\nNo"; evaluation reads P(Yes) after the model's own greedy name)."""
+    answer_format: YesNoFormat = "yes_no"
+    """How Yes/No questions are answered: ``yes_no`` (the target is the verdict) or ``name_then_answer`` (the
+    class name, the separator, then the verdict: "Positive\\nNo"; evaluation reads P(Yes) after the model's own
+    greedy name). Free-text questions are always answered as free text."""
     separator: str = "\n"
     """The one token between the class name and the verdict."""
     max_name_tokens: int = 6
     """Most tokens a greedily written class name may take before the separator is forced."""
+    max_answer_tokens: int = 24
+    """Most tokens of a greedily decoded free-text answer."""
 
 
 @dataclass
@@ -129,6 +132,7 @@ RANGES = {  # field -> (what a valid value satisfies, the fix)
     "projector.noise": (lambda v: v >= 0, "Use 0 (none) or more"),
     "finetune.lora_rank": (lambda v: v >= 1, "Use 1 or more"),
     "prompt.max_name_tokens": (lambda v: v >= 1, "Use 1 or more"),
+    "prompt.max_answer_tokens": (lambda v: v >= 1, "Use 1 or more"),
     "injection.layer": (lambda v: v >= 0, "Use a block index from 0"),
     "samples_to_log": (lambda v: v >= 0, "Use 0 or more"),
 }

@@ -9,6 +9,8 @@ from typing import Optional, Sequence
 import torch
 from lightning.pytorch.callbacks import Callback
 
+from meta_lightning.data.questions import behavior_of
+from meta_lightning.meta.text_evaluation import HEADLINE, TextRows, text_entry
 from meta_lightning.summary import Summary, add_baseline, scored, write_summary
 
 
@@ -89,6 +91,10 @@ class RunReporter(Callback):
         dm = self.module.trainer.datamodule
         return ["hp/val_acc"] + [f"hp/{name}_acc" for name in dm.behaviors + dm.eval_behaviors]
 
+    @staticmethod
+    def _headline(values: dict) -> float:
+        return values["acc"] if "acc" in values else values[HEADLINE]
+
     def log_hparams(self) -> None:
         tb = _tensorboard(self.module)
         if tb is not None and self.own:
@@ -100,12 +106,14 @@ class RunReporter(Callback):
         direct = m.direct_metrics.compute(stage)
         m.direct_metrics.take_rows(stage)
         rows = m.metrics.take_rows(stage)
-        if not results or m.trainer.sanity_checking:
+        texts = m.text_metrics.take(stage)
+        if not (results or texts) or m.trainer.sanity_checking:
             return
         for name, values in direct.items():
             results.setdefault(name, {})["direct_acc"] = values["acc"]
+        results.update({name: r.means() for name, r in texts.items()})
         if stage == "val" and self.own:
-            self.last_validation = {name: float(values["acc"]) for name, values in results.items()}
+            self.last_validation = {name: float(self._headline(values)) for name, values in results.items()}
             for name, acc in self.last_validation.items():
                 self.validation_history.setdefault(name, []).append((m.global_step, acc))
         dm = m.trainer.datamodule
@@ -113,17 +121,18 @@ class RunReporter(Callback):
         for name, values in results.items() if own else ():
             for metric, value in values.items():
                 m.log(f"{stage}/{name}/{metric}", value, add_dataloader_idx=False)
-            m.log(f"hp/{name}_acc" if stage == "val" else f"{stage}/hp/{name}_acc", values["acc"], add_dataloader_idx=False)
-        trained = [results[n]["acc"] for n in dm.behaviors if n in results]
+            if "acc" in values:
+                m.log(f"hp/{name}_acc" if stage == "val" else f"{stage}/hp/{name}_acc", values["acc"], add_dataloader_idx=False)
+        trained = [results[n]["acc"] for n in dm.behaviors if "acc" in results.get(n, {})]
         if trained and own:
             name = "hp/val_acc" if stage == "val" else f"{stage}/hp/val_acc"
             m.log(name, sum(trained) / len(trained), add_dataloader_idx=False)
         counts = {name: int(m.all_gather(torch.tensor(len(r))).sum()) for name, r in sorted(rows.items())}
         if m.trainer.is_global_zero:
             if own:
-                self._write_tensorboard(stage, rows)
+                self._write_tensorboard(stage, {**rows, **texts})
             if stage == "test":
-                self._summary(results, counts)
+                self._summary(results, counts, texts)
 
     def _write_tensorboard(self, stage: str, rows: dict) -> None:
         from meta_lightning.behaviors import REGISTRY
@@ -135,15 +144,23 @@ class RunReporter(Callback):
         step = self.module.global_step
         for name, r in rows.items():
             tb.experiment.add_text(f"{stage}/{name}/samples", r.samples_markdown(self.module.hparams.samples_to_log), step)
+            if isinstance(r, TextRows):
+                continue
             classes = REGISTRY[name].classes if name in REGISTRY else ()
             if name in self.module.trainer.datamodule.eval_behaviors and len(classes) == 2:
                 fig = confusion_figure(r.confusion(tuple(classes)), tuple(classes), f"{name} ({stage}, step {step})")
                 tb.experiment.add_figure(f"{stage}/{name}/confusion", fig, step)
 
-    def _summary(self, results: dict, counts: dict) -> None:
+    def _summary(self, results: dict, counts: dict, texts: dict[str, TextRows]) -> None:
         m, dm = self.module, self.module.trainer.datamodule
-        datasets = {name: dataset_entry(values, counts.get(name, 0), name in dm.eval_behaviors)
-                    for name, values in results.items()}
+        datasets = {}
+        for name, values in results.items():
+            held_out = behavior_of(name) in dm.eval_behaviors
+            if name in texts:
+                words = getattr(dm.behavior(behavior_of(name)), "mention_words", None)
+                datasets[name] = text_entry(texts[name], held_out, words if held_out else None)
+            else:
+                datasets[name] = dataset_entry(values, counts.get(name, 0), held_out)
         if not self.own:  # a baseline: filed beside the meta-model's own results
             add_baseline(self.summary_path, self.baseline, datasets)
             return
@@ -183,10 +200,12 @@ def dataset_entry(values: dict, n: int, held_out: bool) -> dict:
 
 
 def _cell(d: dict | None) -> str:
+    """A data set's headline (accuracy, or token F1 for free text) with its interval."""
     if not d:
         return f"{'':>22}"
-    ci = d.get("accuracy_ci95") or [float("nan")] * 2
-    return f"{d['accuracy']:>6.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
+    metric = d.get("metric", "accuracy")
+    ci = d.get(f"{metric}_ci95") or [float("nan")] * 2
+    return f"{d[metric]:>6.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
 
 
 def format_summary(summary: Summary) -> str:
@@ -194,20 +213,25 @@ def format_summary(summary: Summary) -> str:
     each with its 95 % CI."""
     baselines = summary.baselines
     names = list(baselines)
-    header = f"{'dataset':<17} {'split':<8} {'n':>5} {'meta-model [95% CI]':>22} {'no naming':>9} {'named ok':>8} {'AUROC':>6}"
+    header = f"{'dataset':<17} {'split':<11} {'n':>5} {'meta-model [95% CI]':>22} {'no naming':>9} {'named ok':>8} {'AUROC':>6}"
     header += "".join(f" {b + ' [95% CI]':>22}" for b in names)
     lines = ["", header, "-" * len(header)]
     for name, d in summary.datasets.items():
-        kind = "held-out" if d["held_out"] else "test"
+        kind = ("held-out" if d["held_out"] else "test") + (" F1" if d.get("metric") == HEADLINE else "")
         direct = d.get("accuracy_without_naming")
         named = d.get("naming_accuracy")
         auroc = d.get("auroc")
-        row = (f"{name:<17} {kind:<8} {d['questions']:>5} {_cell(d):>22} "
+        row = (f"{name:<17} {kind:<11} {d['questions']:>5} {_cell(d):>22} "
                f"{'' if direct is None else f'{direct:.3f}':>9} {'' if named is None else f'{named:.3f}':>8} "
                f"{'' if auroc is None else f'{auroc:.3f}':>6}")
         row += "".join(f" {_cell(baselines[b].get(name)):>22}" for b in names)
         lines.append(row)
+    lines += [f"{name}: answers that mention {', '.join(d['mentions']['words'])}: "
+              + ", ".join(f"{label} {v['rate']:.3f} [{v['ci95'][0]:.3f}, {v['ci95'][1]:.3f}]"
+                          for label, v in d["mentions"].items() if label != "words")
+              for name, d in summary.datasets.items() if "mentions" in d]
     lines += ["", "no naming: P(Yes) read at the first answer token; named ok: the model's own class name was the true one.",
+              "F1: a free-text data set, scored by token F1 (exact match, ROUGE-L and contains in summary.json).",
               f"TensorBoard logs: {summary.log_dir}   (tensorboard --logdir {Path(summary.log_dir).parent})",
               f"Summary JSON:     {Path(summary.log_dir) / 'summary.json'}", ""]
     return "\n".join(lines)

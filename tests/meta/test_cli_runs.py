@@ -78,7 +78,7 @@ def test_predict_command_writes_every_prediction_and_warns_without_a_checkpoint(
     path = tmp_path / "runs" / "tiny" / "predicted" / "predictions.jsonl"
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     assert len(rows) == 2 * 6 + 2 * 6 + 12 and f"predict: {len(rows)} predictions written to {path}" in captured.out
-    assert {r["behavior"] for r in rows} == {"sentiment", "emotion", "lies"}
+    assert {r["dataset"] for r in rows} == {"sentiment", "emotion", "lies"}
     assert all(r["prediction"] == ("Yes" if r["p_yes"] >= 0.5 else "No") for r in rows)
 
 

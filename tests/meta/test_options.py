@@ -14,7 +14,8 @@ from meta_lightning.meta.options import CHOICES, ProjectorOptions, as_group
     ({"finetune": {"lora_rnak": 4}}, "model.finetune.lora_rnak: unknown option. Use one of: method, lora_rank, "
                                      "lora_alpha, lora_dropout, lora_targets"),
     ({"prompt": "plain"}, "model.prompt: expected a mapping of options, got 'plain'. Give it as keys: template, "
-                          "placeholder, system_prompt, chat_template, answer_format, separator, max_name_tokens"),
+                          "placeholder, system_prompt, chat_template, answer_format, separator, max_name_tokens, "
+                          "max_answer_tokens"),
 ])
 def test_options_out_of_their_choices_or_range_are_named_before_anything_loads(options, message):
     with pytest.raises(ConfigError) as e:
