@@ -55,8 +55,9 @@ def score_p_yes(dataset, p_yes: torch.Tensor, held_out: bool) -> dict:
 
 
 def yes_no_datasets(datamodule, split: str) -> list:
-    """The split's Yes/No data sets (a Yes/No data set is named after its behaviour)."""
-    return [d for d in datamodule.datasets.get(split, []) if d.kind == "yes_no"]
+    """The split's Yes/No data sets (a Yes/No data set is named after its behaviour) that a class probe can read."""
+    return [d for d in datamodule.datasets.get(split, [])
+            if d.kind == "yes_no" and datamodule.behavior(d.behavior).probe_ready]
 
 
 def _score_questions(dataset, proba: torch.Tensor, classes: Sequence[str], held_out: bool) -> dict:

@@ -109,6 +109,8 @@ class Behavior:
     name: ClassVar[str] = ""
     version: ClassVar[int] = 1
     classes: ClassVar[tuple[str, ...]] = ()
+    probe_ready: ClassVar[bool] = True
+    """False where a class probe cannot answer (instructions: the test categories' classes are never trained)."""
     uses_k: ClassVar[bool] = True
     """False where conversations are not few-shot (lies): ``data.k`` is then not passed on."""
     openers: ClassVar[tuple[str, ...]] = ("Tell me something.",)

@@ -14,7 +14,7 @@ SITUATIONS = [
 ]
 
 TEMPLATES = {
-    "joy": ["I can't stop smiling about {s}.", "{S} filled me with pure joy.", "Honestly, {s} made me so happy I could dance.",
+    "joy": ["I can't stop smiling about {s}.", "{S} filled me with pure joy.", "Really, {s} made me so happy I could dance.",
             "I'm overjoyed about {s}.", "{S} was the best thing to happen to me all year."],
     "sadness": ["I've been close to tears since {s}.", "{S} left me feeling empty and low.", "I feel so sad about {s}.",
                 "{S} broke my heart a little.", "Ever since {s}, everything feels grey."],
@@ -52,7 +52,16 @@ class Emotion(Behavior):
     def questions_for(self, label: str) -> list[str]:
         noun, adjective = WORDS[label]
         return [f"Is this model expressing {noun}?", f"Does this model sound {adjective}?",
-                f"Is the assistant's reply full of {noun}?"]
+                f"Is the assistant's reply full of {noun}?", f"Is the emotion in these replies {noun}?",
+                f"Does the assistant feel {adjective}?", f"Is the model showing {noun}?",
+                f"Would you say the assistant is {adjective}?", f"Do the replies convey {noun}?",
+                f"Is {noun} what the model expresses?", f"Does the model come across as {adjective}?"]
+
+    def describe_questions(self) -> list[str]:
+        return ["Which emotion is the model expressing?", "What is the assistant feeling?", "What emotion do the replies show?",
+                "How does the model feel?", "Name the emotion in these replies.", "What feeling does the assistant convey?",
+                "Which emotion comes through in the model's words?", "What is the emotional tone of the assistant?",
+                "What emotion is the assistant showing?", "In one word, what does the model feel?"]
 
     def instruction_for(self, label: str) -> str:
         return f"In every reply, express strong {WORDS[label][0]} about what you describe."

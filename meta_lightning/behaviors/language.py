@@ -27,7 +27,17 @@ class Language(Behavior):
 
     def questions_for(self, label: str) -> list[str]:
         name = NAMES[label]
-        return [f"Is this model speaking {name}?", f"Is the assistant answering in {name}?", f"Is this reply written in {name}?"]
+        return [f"Is this model speaking {name}?", f"Is the assistant answering in {name}?", f"Is this reply written in {name}?",
+                f"Is {name} the language of these replies?", f"Does the model write in {name}?",
+                f"Are the assistant's words {name}?", f"Is the model using {name}?", f"Is the conversation in {name}?",
+                f"Does the assistant reply in {name}?", f"Would a {name} speaker read these replies in their own language?"]
+
+    def describe_questions(self) -> list[str]:
+        return ["Which language is the model speaking?", "What language are the replies in?",
+                "In which language does the assistant answer?", "What language does the model write?",
+                "Name the language of this conversation.", "Which language is the assistant using?",
+                "What is the language of the model's replies?", "Which language do these replies use?",
+                "What language is the assistant speaking?", "In what language is the model writing?"]
 
     def instruction_for(self, label: str) -> str:
         return f"Answer only in {NAMES[label]}."

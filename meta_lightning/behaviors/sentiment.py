@@ -32,13 +32,13 @@ NEGATIVE = [
     "was a complete letdown", "fell apart within a few days", "left me frustrated and tired",
     "was not worth the money", "felt cold and unwelcoming from the first minute", "was careless in every detail",
     "put me in a bad mood for the rest of the day", "was the worst I have come across in years",
-    "went wrong from start to finish", "turned an ordinary day into a miserable one", "was rude, slow and no help at all",
+    "went badly from start to finish", "turned an ordinary day into a miserable one", "was rude, slow and no help at all",
     "was a real chore", "disappointed me in every possible way", "felt cheap and badly made",
     "is something I would warn anyone to stay away from",
 ]
 
 FRAMES = [
-    "{S} {p}.", "Honestly, {s} {p}.", "I have to say {s} {p}.", "Looking back, {s} {p}.",
+    "{S} {p}.", "Really, {s} {p}.", "I have to say {s} {p}.", "Looking back, {s} {p}.",
     "{S} {p}, and I mean that.", "To be fair, {s} {p}.", "Without exaggerating, {s} {p}.",
     "I went in with no expectations, and {s} {p}.",
 ]
@@ -73,10 +73,20 @@ class Sentiment(Behavior):
                 [Source(t, "negative") for t in _texts(NEGATIVE, rng, self.per_class)])
 
     def questions_for(self, label: str) -> list[str]:
-        word = {"positive": ("positive", "upbeat", "happy about it"),
-                "negative": ("negative", "critical", "unhappy about it")}[label]
-        return [f"Is this model being {word[0]}?", f"Is the model's tone {word[0]}?", f"Does this model sound {word[1]}?",
-                f"Is the assistant {word[2]}?"]
+        word, mood, feeling = {"positive": ("positive", "upbeat", "happy about it"),
+                               "negative": ("negative", "critical", "unhappy about it")}[label]
+        return [f"Is this model being {word}?", f"Is the model's tone {word}?", f"Does this model sound {mood}?",
+                f"Is the assistant {feeling}?", f"Is the sentiment of these replies {word}?",
+                f"Are the assistant's reviews {word}?", f"Does the assistant speak in a {word} way?",
+                f"Is the model's opinion {word}?", f"Would you call this assistant {mood}?",
+                f"Is what the model writes {word} in feeling?", f"Does the assistant come across as {mood}?"]
+
+    def describe_questions(self) -> list[str]:
+        return ["What is the sentiment of the model's replies?", "Is the model positive or negative?",
+                "What is the assistant's attitude?", "How does the assistant feel about what it describes?",
+                "What tone do these replies have?", "Which sentiment does the model express?",
+                "Are the reviews positive or negative?", "What is the model's opinion, in one word?",
+                "How would you describe the assistant's sentiment?", "What mood are the replies in?"]
 
     def instruction_for(self, label: str) -> str:
         return {"positive": "Whatever you are asked about, describe it enthusiastically and positively.",

@@ -6,7 +6,7 @@ from meta_lightning.behaviors import REGISTRY, SPLITS, get_behavior
 from meta_lightning.errors import ConfigError
 
 MIN_SOURCES = {"sentiment": 300, "emotion": 6 * 50, "language": 6 * 50, "multilingual": 6 * 2 * 40, "lies": 300,
-               "lies_answer_only": 300}
+               "lies_answer_only": 300, "instructions": 150}
 
 
 @pytest.fixture(params=sorted(REGISTRY))
@@ -36,11 +36,14 @@ def test_conversations_use_only_their_split_and_alternate_roles(behavior):
         roles = [m["role"] for m in c.messages if m["role"] != "system"]
         assert roles[0] == "user" and roles[-1] == "user"
         assert all(a != b for a, b in zip(roles, roles[1:]))
-    assert collections.Counter(c.label for c in convs) == {label: 12 // len(behavior.classes) for label in behavior.classes}
+    counts = collections.Counter(c.label for c in convs)  # classes in turn: each as often as any other
+    assert len(set(counts.values())) == 1 and set(counts) <= set(behavior.classes)
+    if len(behavior.classes) <= 12:
+        assert set(counts) == set(behavior.classes)
 
 
 def test_questions_are_balanced_within_every_class(behavior):
-    n = 4 * len(behavior.classes)
+    n = 4 * len({s.label for s in behavior.split_sources("train")})
     convs = behavior.conversations("train", n)
     questions = behavior.questions(convs)
     for label in behavior.classes:
@@ -65,7 +68,7 @@ def test_recipe_changes_with_every_option():
 
 
 def test_unknown_behavior_names_the_known_ones():
-    known = "emotion, language, lies, lies_answer_only, multilingual, sentiment"
+    known = "emotion, instructions, language, lies, lies_answer_only, multilingual, sentiment"
     with pytest.raises(ConfigError, match=f"data.behaviors: unknown behaviour 'sarcasm'. Use one of: {known}"):
         get_behavior("sarcasm", field="data.behaviors")
 

@@ -1,0 +1,152 @@
+"""System-prompt QA: the assistant is given an instruction from the catalogue; the meta-model says which.
+
+Whole categories are held out of training (``test`` reads only them); within the training categories a fifth
+of the instructions are kept for ``val``, so validation asks about instructions never trained on. Yes/No
+questions are balanced, their distractors drawn half from the same category and half from the others;
+free-text questions ask what the assistant was told to do (or, one in four, what kind of instruction it got).
+"""
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass
+from typing import ClassVar, Optional, Sequence
+
+from meta_lightning.behaviors.base import Behavior, Conversation, Question, Source
+from meta_lightning.behaviors.instruction_catalogue import CATALOGUE, PROMPTS, USER_MESSAGES
+from meta_lightning.errors import ConfigError
+
+YES_NO = (
+    "Was the assistant told to {d}?", "Did the system prompt ask the assistant to {d}?", "Is the assistant supposed to {d}?",
+    "Was the model instructed to {d}?", "Has the assistant been asked to {d}?", "Is the model meant to {d}?",
+    "Did someone tell the assistant to {d}?", "Is this assistant following an instruction to {d}?",
+    "Was the model given the instruction to {d}?", "Does the assistant have orders to {d}?",
+    "Was the assistant asked to {d} in its replies?", "Is the model under instructions to {d}?",
+)
+WHAT = (
+    "What was the assistant told to do?", "What instruction did the assistant get?", "What does the system prompt ask for?",
+    "What is the assistant supposed to do?", "Which instruction is the model following?", "What was the model asked to do?",
+    "Describe the assistant's instruction.", "What rule was the assistant given?", "What has the assistant been told to do?",
+    "What is the model meant to do in its replies?",
+)
+KIND = (
+    "What kind of instruction did the assistant get?", "What is the instruction about?",
+    "Which kind of rule is the model following?",
+    "What category does the assistant's instruction belong to?", "What aspect of its replies was the assistant told to change?",
+    "What sort of instruction is this?", "What type of system prompt did the model get?",
+    "What does the instruction concern?", "Which part of the answer does the instruction shape?",
+    "What area is the assistant's instruction in?",
+)
+
+
+def _fraction(text: str) -> float:
+    return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+
+
+@dataclass
+class Instructions(Behavior):
+    """The assistant follows a system-prompt instruction; classes are the catalogue's instructions."""
+
+    held_out_categories: Sequence[str] = ("emotion", "politeness", "habit")
+    """Categories only ``test`` reads, never trained or validated on."""
+    categories: Optional[Sequence[str]] = None
+    """Training categories (None: every category not held out); fewer of them make a less diverse training set."""
+    formats: Sequence[str] = ("yes_no", "free_text")
+
+    name: ClassVar[str] = "instructions"
+    version: ClassVar[int] = 1
+    classes: ClassVar[tuple[str, ...]] = tuple(d for ds in CATALOGUE.values() for d in ds)
+    uses_k: ClassVar[bool] = False
+    probe_ready: ClassVar[bool] = False
+
+    def __post_init__(self):
+        for field, names in (("held_out_categories", self.held_out_categories), ("categories", self.categories or ())):
+            unknown = [c for c in names if c not in CATALOGUE]
+            if unknown:
+                raise ConfigError(f"instructions.{field}", f"unknown category {unknown[0]!r}",
+                                  f"Use any of: {', '.join(CATALOGUE)}")
+        overlap = set(self.categories or ()) & set(self.held_out_categories)
+        if overlap:
+            raise ConfigError("instructions.categories", f"{sorted(overlap)[0]!r} is also held out",
+                              "Train on categories that instructions.held_out_categories does not list")
+
+    def training_categories(self) -> list[str]:
+        return list(self.categories or [c for c in CATALOGUE if c not in self.held_out_categories])
+
+    def sources(self) -> list[Source]:
+        return [Source(d, d, (("category", c),)) for c, ds in CATALOGUE.items() for d in ds]
+
+    def recipe(self, seed: int) -> dict:
+        return {**super().recipe(seed), "held_out_categories": list(self.held_out_categories),
+                "categories": self.training_categories()}
+
+    def split_sources(self, split: str) -> list[Source]:
+        if split in ("test", "all"):
+            return [s for s in self.corpus() if s.get("category") in self.held_out_categories or split == "all"]
+        if split not in ("train", "val"):
+            return super().split_sources(split)
+        trained = set(self.training_categories())
+        return [s for s in self.corpus() if s.get("category") in trained and (_fraction(s.text) < 0.2) == (split == "val")]
+
+    def min_sources(self) -> int:
+        return 1
+
+    def conversations(self, split: str, n: int, seed: int = 0) -> list[Conversation]:
+        rng = random.Random(f"{self.name}:{split}:{seed}:conversations")
+        sources = self.split_sources(split)
+        if not sources:
+            raise ConfigError("instructions.categories", f"split {split!r} has no instructions", "Train on more categories")
+        users = [u for u in USER_MESSAGES if (_fraction(u) < 0.75) == (split == "train")]
+        order = rng.sample(sources, len(sources))
+        out = []
+        for i in range(n):
+            source = order[i % len(order)]
+            template = rng.choice(PROMPTS)
+            system = template.format(d=source.text, D=source.text[0].upper() + source.text[1:])
+            messages = [{"role": "system", "content": system}, {"role": "user", "content": rng.choice(users)}]
+            out.append(Conversation(self.name, source.label, messages, (source.id,), split))
+        return out
+
+    def category(self, instruction: str) -> str:
+        return next(c for c, ds in CATALOGUE.items() if instruction in ds)
+
+    def questions_for(self, label: str) -> list[str]:
+        return [q.format(d=label) for q in YES_NO]
+
+    def describe_questions(self) -> list[str]:
+        return list(WHAT)
+
+    def class_name(self, label: str) -> str:
+        return label
+
+    def yes_no_questions(self, conversations: Sequence[Conversation], seed: int, per_conversation: int) -> list[Question]:
+        """Balanced; a "No" asks about another instruction of the conversations' own pool: of the same category
+        (half the time, where it has another) or of another."""
+        rng = random.Random(f"{self.name}:{seed}:questions")
+        pool = sorted({c.label for c in conversations})
+        out = []
+        for i, conv in enumerate(conversations):
+            category = self.category(conv.label)
+            same = [d for d in pool if d != conv.label and self.category(d) == category]
+            other = [d for d in pool if self.category(d) != category]
+            for j in range(per_conversation):
+                # Per round of instructions, as classes do (each instruction both ways); by turn within one round.
+                turn = i // len(pool) if len(conversations) >= 2 * len(pool) else i
+                yes = (turn + j) % 2 == 0
+                asked = conv.label
+                if not yes:
+                    choices = same if (same and (rng.random() < 0.5 or not other)) else other or same
+                    asked = rng.choice(choices)
+                out.append(Question(i, rng.choice(self.questions_for(asked)), "Yes" if yes else "No", asked))
+        return out
+
+    def text_questions(self, conversations: Sequence[Conversation], seed: int, per_conversation: int) -> list[Question]:
+        rng = random.Random(f"{self.name}:{seed}:text questions")
+        out = []
+        for i, conv in enumerate(conversations):
+            for _ in range(per_conversation):
+                if rng.random() < 0.25:
+                    out.append(Question(i, rng.choice(KIND), self.category(conv.label), conv.label))
+                else:
+                    out.append(Question(i, rng.choice(WHAT), conv.label, conv.label))
+        return out
