@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from meta_lightning.behaviors.base import EVAL_SPLITS, SPLITS, Behavior, Conversation, Question, Source, assign_splits
+from meta_lightning.behaviors.context import Context
 from meta_lightning.behaviors.emotion import Emotion
 from meta_lightning.behaviors.instructions import Instructions
 from meta_lightning.behaviors.language import Language
@@ -11,9 +12,9 @@ from meta_lightning.behaviors.sentiment import Sentiment
 from meta_lightning.errors import ConfigError
 
 REGISTRY: dict[str, type[Behavior]] = {cls.name: cls for cls in (Sentiment, Emotion, Language, MultilingualSentiment, Lies,
-                                                                 LiesAnswerOnly, Instructions)}
-TRAINING_BEHAVIORS = ("sentiment", "emotion", "language", "multilingual", "instructions")
-"""The four the paper trains on, and system-prompt QA; lies (both variants) are held out for evaluation."""
+                                                                 LiesAnswerOnly, Instructions, Context)}
+TRAINING_BEHAVIORS = ("sentiment", "emotion", "language", "multilingual", "instructions", "context")
+"""The four the paper trains on, system-prompt QA and context prediction; lies (both variants) are held out."""
 
 
 def get_behavior(name: str, field: str = "behaviors", **options) -> Behavior:

@@ -179,3 +179,21 @@ def _facts(table: dict, path: str, field: str) -> list[Source]:
                     ("false_answer", _cell(table, false if table[false].get(row) is not None else "false_statement",
                                            row, path, field))))
             for row in table["question"]]
+
+
+def passages(path: str, column: str = "text", field: str = "context.dataset") -> list[Source]:
+    """Unlabelled passages: a ``.txt`` file (one per line), or a table or hub data set with a ``column`` of text."""
+    local = local_file(path, field)
+    if local is not None and local.suffix == ".txt":
+        try:
+            lines = local.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(field, f"cannot read {path} ({e})", "Point it at a UTF-8 text file") from e
+        texts = [line.strip() for line in lines if line.strip()]
+    else:
+        rows = load_rows(path, field=field)
+        require_columns(rows, (column,), path, field)
+        texts = [str(t).strip() for t in rows[column] if t is not None and str(t).strip()]
+    if not texts:
+        raise ConfigError(field, f"{path} holds no text", "Give a file with one passage per line")
+    return [Source(t, "text") for t in texts]

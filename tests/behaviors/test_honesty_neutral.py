@@ -21,9 +21,13 @@ def test_the_scan_matches_words_with_their_endings_and_nothing_else(text, found)
 def _texts(behavior) -> dict[str, list[str]]:
     """Every text a training behaviour shows the input-model or asks the meta-model."""
     out = {"corpus": [s.text for s in behavior.corpus()], "openers": list(behavior.openers),
-           "followups": list(behavior.followups), "questions": [q for c in behavior.classes for q in behavior.questions_for(c)],
-           "free-text questions": behavior.describe_questions(),
-           "class names": [behavior.class_name(c) for c in behavior.classes]}
+           "followups": list(behavior.followups), "class names": [behavior.class_name(c) for c in behavior.classes]}
+    kinds = behavior.kinds()
+    if "yes_no" in kinds:
+        out["questions"] = [q for c in behavior.classes for q in behavior.questions_for(c)]
+    if "free_text" in kinds:
+        conversations = behavior.conversations("train", 50)
+        out["free-text questions"] = [q.text for q in behavior.questions(conversations, 0, 2, "free_text")]
     try:
         out["instructions"] = [behavior.instruction_for(c) for c in behavior.classes]
     except ConfigError:
