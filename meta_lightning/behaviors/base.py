@@ -15,6 +15,9 @@ from meta_lightning.errors import ConfigError
 Split = Literal["train", "val", "test"]
 EvalSplit = Literal["train", "val", "test", "all"]
 SPLITS = get_args(Split)
+Kind = Literal["yes_no", "free_text"]
+KINDS = get_args(Kind)
+"""What a question asks for: a Yes/No verdict or a free-text answer."""
 EVAL_SPLITS = get_args(EvalSplit)
 """``all`` is every source: valid only for behaviours never trained on (the held-out lie set)."""
 
@@ -100,9 +103,9 @@ class Behavior:
     """``few_shot`` (assistant turns show the behaviour) or ``instruction`` (a system prompt asks for it)."""
     dataset: Optional[str] = None
     """A local file or hub id of the paper's source for this behaviour (see loaders); None: the built-in corpus."""
-    formats: Sequence[str] = ("yes_no",)
+    formats: Optional[Sequence[str]] = None
     """Kinds of question asked about it, each its own data set: ``yes_no`` and/or ``free_text``
-    (``<behaviour>:text``, answered with the class name)."""
+    (``<behaviour>:text``, answered with the class name); None: ``data.questions.kinds``."""
 
     _corpus: Optional[list[Source]] = field(default=None, init=False, repr=False, compare=False)
 
@@ -129,11 +132,23 @@ class Behavior:
         """Phrasings of "does the model show ``label``?"."""
         raise NotImplementedError
 
-    def kinds(self) -> tuple[str, ...]:
-        """``formats`` checked: known kinds, each once, with phrasings for free text."""
+    def supported_kinds(self) -> tuple[str, ...]:
+        """The question kinds this behaviour can ask: Yes/No, and free text where it has phrasings for it."""
+        try:
+            self.describe_questions()
+        except ConfigError:
+            return ("yes_no",)
+        return ("yes_no", "free_text")
+
+    def kinds(self, wanted: Sequence[str] = ("yes_no",)) -> tuple[str, ...]:
+        """The kinds asked: ``formats`` where set (checked), else those of ``wanted`` (``data.questions.kinds``)
+        the behaviour supports, else all it supports."""
+        if self.formats is None:
+            supported = self.supported_kinds()
+            return tuple(k for k in wanted if k in supported) or supported
         formats = [self.formats] if isinstance(self.formats, str) else list(self.formats)
         for kind in formats:
-            if kind not in ("yes_no", "free_text"):
+            if kind not in KINDS:
                 raise ConfigError(f"{self.name}.formats", f"unknown question kind {kind!r}", "Use yes_no and/or free_text")
         if not formats or len(set(formats)) != len(formats):
             raise ConfigError(f"{self.name}.formats", f"must list each kind once, got {formats}",

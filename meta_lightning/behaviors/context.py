@@ -27,7 +27,6 @@ class Context(Behavior):
 
     words: int = 3
     """Most words a question asks for (each question draws 1..words)."""
-    formats: Sequence[str] = ("free_text",)
 
     name: ClassVar[str] = "context"
     version: ClassVar[int] = 1
@@ -38,7 +37,7 @@ class Context(Behavior):
     def __post_init__(self):
         if not 1 <= self.words <= max(NUMBERS):
             raise ConfigError("context.words", f"must be 1 to {max(NUMBERS)}, got {self.words}", "Use e.g. 3")
-        if "yes_no" in self.formats:
+        if self.formats is not None and "yes_no" in self.formats:
             raise ConfigError("context.formats", "context prediction has no Yes/No questions", "Use formats: [free_text]")
 
     def sources(self) -> list[Source]:
@@ -81,6 +80,9 @@ class Context(Behavior):
                 phrasing = rng.choice(PREVIOUS if before else NEXT).format(w=NUMBERS[count])
                 out.append(Question(i, phrasing, answer, "before" if before else "after"))
         return out
+
+    def supported_kinds(self) -> tuple[str, ...]:
+        return ("free_text",)
 
     def describe_questions(self) -> list[str]:
         return [p.format(w=NUMBERS[1]) for p in PREVIOUS + NEXT]

@@ -51,7 +51,6 @@ class Instructions(Behavior):
     """Categories only ``test`` reads, never trained or validated on."""
     categories: Optional[Sequence[str]] = None
     """Training categories (None: every category not held out); fewer of them make a less diverse training set."""
-    formats: Sequence[str] = ("yes_no", "free_text")
 
     name: ClassVar[str] = "instructions"
     version: ClassVar[int] = 1

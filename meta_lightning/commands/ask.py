@@ -9,6 +9,17 @@ import torch
 
 from meta_lightning.errors import ConfigError
 
+AUXILIARIES = {"is", "are", "was", "were", "am", "do", "does", "did", "has", "have", "had", "can", "could", "will",
+               "would", "should", "shall", "may", "might", "must"}
+"""A question that starts with one of these is answered Yes/No (``--kind auto``); any other in free text."""
+
+
+def question_kind(question: str, kind: str = "auto") -> str:
+    if kind != "auto":
+        return kind
+    words = question.strip().split()
+    return "yes_no" if words and words[0].lower().strip(",") in AUXILIARIES else "free_text"
+
 
 def load_conversation(path: Path) -> list[dict]:
     """A JSON list of {role, content} messages, or an object with a ``messages`` list."""
@@ -46,7 +57,10 @@ def load_for_inference(ckpt_path: Path):
     hp = ckpt["hyper_parameters"]
     options = MetaOptions(**{name: as_group(name, hp.get(name)) for name in MetaOptions.__dataclass_fields__})
     net = MetaNetwork(ModelSpec(**hp["meta_model"]), options)
-    net.build(dm.activation_source(), header(ckpt).get("init_seed", 0))
+    dm.use_meta_model(net)
+    source = dm.activation_source()
+    dm.input_model_handle().release()  # input_model: same then borrows the meta-model's own weights
+    net.build(source, header(ckpt).get("init_seed", 0))
     check_models(ckpt, net.source.fingerprint, net.meta_fingerprint)
     prefix = "net."
     net.load_state_dict({k[len(prefix):]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)}, strict=False)
@@ -54,7 +68,7 @@ def load_for_inference(ckpt_path: Path):
 
 
 @torch.inference_mode()
-def ask(ckpt_path: Path, messages: list[dict], question: str) -> dict:
+def ask(ckpt_path: Path, messages: list[dict], question: str, kind: str = "auto") -> dict:
     from meta_lightning.capture import ActivationCapturer, encode_chat
     from meta_lightning.data.generate import generate_replies
     from meta_lightning.data.questions import QuestionBatch
@@ -76,8 +90,12 @@ def ask(ckpt_path: Path, messages: list[dict], question: str) -> dict:
                           "Shorten the conversation to its last turns")
     capturer = ActivationCapturer(loaded, list(net.source.layers), net.source.positions, progress=False)
     acts = capturer.capture([ids]).activations[0]
-    batch = QuestionBatch(activations=[acts.flatten(0, -2).float()], question=[question], answer=[None])
+    dm.input_model_handle().release()  # input_model: same hands the meta-model its adapters back here
+    kind = question_kind(question, kind)
+    batch = QuestionBatch(activations=[acts.flatten(0, -2).float()], question=[question], answer=[None], kind=[kind])
     readings = net.read(batch)
+    if readings.texts is not None:
+        return {"question": question, "answer": readings.texts[0]}
     p_yes = float(readings.p_named[0])
     out = {"question": question, "answer": "Yes" if p_yes >= 0.5 else "No", "p_yes": p_yes}
     if readings.names:
@@ -90,13 +108,17 @@ def ask_command(argv: list[str]) -> None:
     parser.add_argument("--ckpt_path", required=True, type=Path,
                         help="checkpoint written by fit (e.g. .../checkpoints/last.ckpt)")
     parser.add_argument("--conversation", required=True, type=Path, help="JSON list of {role, content} messages")
-    parser.add_argument("--question", required=True, help='e.g. "Is this model lying?"')
+    parser.add_argument("--question", required=True, help='e.g. "Is this model lying?" or "What was the assistant told to do?"')
+    parser.add_argument("--kind", choices=("auto", "yes_no", "free_text"), default="auto",
+                        help="auto: Yes/No when the question starts with is, does, was, can, ...; else free text")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     args = parser.parse_args(argv)
     if not args.question.strip():
         raise ConfigError("--question", "is empty", 'Ask a question, e.g. --question "Is the model speaking French?"')
-    result = ask(args.ckpt_path, load_conversation(args.conversation), args.question)
+    result = ask(args.ckpt_path, load_conversation(args.conversation), args.question, args.kind)
     if args.json:
         print(json.dumps(result))
-    else:
+    elif "p_yes" in result:
         print(f"{result['question']}\n{result['answer']}  (P(Yes) = {result['p_yes']:.3f})")
+    else:
+        print(f"{result['question']}\n{result['answer']}")

@@ -54,6 +54,7 @@ class MetaCLI(ProjectCLI):
 
     def _check_up_front(self) -> None:
         """Sources, splits, the meta-model's layer count and the checkpoint, before any model loads."""
+        self.datamodule.use_meta_model(self.model.net)  # input_model: same reads the meta-model's base weights
         self.datamodule.check()
         self.model.net.check_before_loading()
         if self.checkpoint is not None:

@@ -3,18 +3,18 @@ from __future__ import annotations
 
 import functools
 import sys
-from contextlib import contextmanager
 from dataclasses import asdict
-from typing import Optional, Sequence
+from typing import Literal, Optional, Sequence, Union
 
 import torch
 from lightning.pytorch import LightningDataModule
 from torch.utils.data import ConcatDataset, DataLoader
 
-from meta_lightning.behaviors import REGISTRY, TRAINING_BEHAVIORS, get_behavior
+from meta_lightning.behaviors import REGISTRY, get_behavior
 from meta_lightning.cache import ActivationCache
 from meta_lightning.capture import parse_positions, resolve_layers
 from meta_lightning.data.activations import CaptureSettings
+from meta_lightning.data.behavior_checks import check_behaviors, under_data
 from meta_lightning.data.capture_plan import CaptureReport, CaptureRun, Plan, plan
 from meta_lightning.data.options import (
     DEVICES,
@@ -26,7 +26,8 @@ from meta_lightning.data.options import (
     check_groups,
 )
 from meta_lightning.data.questions import QuestionDataset, Vectors, collate
-from meta_lightning.data.sampling import EpochSampler, ResumableLoader
+from meta_lightning.data.same_model import SAME, BorrowedModel, spec_of
+from meta_lightning.data.sampling import EpochSampler, ResumableLoader, mix_weights
 from meta_lightning.data.source import ActivationSource, InputModel
 from meta_lightning.errors import ConfigError
 from meta_lightning.models import ModelSpec
@@ -38,42 +39,13 @@ LARGE_PLAN = 20_000
 """Conversations past which a run says up front how long their capture takes."""
 
 
-@contextmanager
-def _under_data():
-    """Errors raised inside a behaviour name its own field (``lies.dataset``): give them their config path."""
-    try:
-        yield
-    except ConfigError as e:
-        if e.field.startswith("data."):
-            raise
-        field = "data.splits.eval_test_split" if e.field == "split" else f"data.behavior_options.{e.field}"
-        raise ConfigError(field, e.problem, e.fix) from e
-
-
-def _check_behaviors(behaviors: list[str], eval_behaviors: list[str], options: dict) -> None:
-    if not behaviors:
-        raise ConfigError("data.behaviors", "the training combination is empty",
-                          f"Name at least one of {', '.join(TRAINING_BEHAVIORS)}")
-    for field, names in (("data.behaviors", behaviors), ("data.eval_behaviors", eval_behaviors)):
-        for name in names:
-            if name not in REGISTRY:
-                raise ConfigError(field, f"unknown behaviour {name!r}", f"Use one of: {', '.join(sorted(REGISTRY))}")
-    for name in behaviors:
-        if name in eval_behaviors or name not in TRAINING_BEHAVIORS:
-            raise ConfigError("data.behaviors", f"{name!r} is held out (evaluated only, never trained on)",
-                              f"Train on any of {', '.join(TRAINING_BEHAVIORS)}; held-out behaviours go in "
-                              "data.eval_behaviors")
-    for name in options:
-        if name not in behaviors + eval_behaviors:
-            raise ConfigError("data.behavior_options", f"options for {name!r}, which is not a listed behaviour",
-                              "Add it to data.behaviors or data.eval_behaviors, or drop its options")
-
-
 class MetaDataModule(LightningDataModule):
     """Builds behaviour conversations, captures the input-model's activations once (cached), serves questions.
 
     Args:
-        input_model: The frozen model whose activations are read.
+        input_model: The frozen model whose activations are read; ``same``: the meta-model's own base weights
+            with its LoRA off (no second copy in memory; the CLI passes the meta-model on, Python callers call
+            :meth:`use_meta_model`).
         behaviors: Training behaviours: any non-empty combination of the registry's trainable behaviours.
         eval_behaviors: Behaviours only evaluated, never trained on (out of distribution): lies by default.
         behavior_options: Per-behaviour options, e.g. ``{lies: {style: answer_only}, sentiment: {dataset: sst2.csv}}``.
@@ -91,7 +63,7 @@ class MetaDataModule(LightningDataModule):
         device: Where the input-model runs for capture: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
     """
 
-    def __init__(self, input_model: ModelSpec = ModelSpec(), behaviors: Sequence[str] = ("multilingual",),
+    def __init__(self, input_model: Union[ModelSpec, Literal["same"]] = ModelSpec(), behaviors: Sequence[str] = ("multilingual",),
                  eval_behaviors: Sequence[str] = ("lies",), behavior_options: Optional[dict[str, dict]] = None,
                  k: int = 3, capture: CaptureSettings = CaptureSettings(), splits: SplitSizes = SplitSizes(),
                  questions: QuestionOptions = QuestionOptions(), loader: LoaderOptions = LoaderOptions(),
@@ -99,7 +71,7 @@ class MetaDataModule(LightningDataModule):
                  use_cache: bool = True, device: Device = "auto"):
         super().__init__()
         behaviors, eval_behaviors = list(behaviors), list(eval_behaviors)
-        _check_behaviors(behaviors, eval_behaviors, behavior_options or {})
+        check_behaviors(behaviors, eval_behaviors, behavior_options or {})
         groups = {name: as_group(name, value) for name, value in
                   (("splits", splits), ("questions", questions), ("loader", loader), ("capture", capture))}
         check_groups(groups)
@@ -110,7 +82,15 @@ class MetaDataModule(LightningDataModule):
         if device == "cuda" and not torch.cuda.is_available():
             raise ConfigError("data.device", "cuda was asked for, but this machine has no CUDA GPU", "Use auto or cpu")
         parse_positions(groups["capture"].positions, "data.capture.positions")
-        self.input_model = input_model if isinstance(input_model, ModelSpec) else ModelSpec(**input_model)
+        self.same_model = input_model == SAME
+        self._borrowed: Optional[BorrowedModel] = None
+        if self.same_model:
+            self.input_model: Optional[ModelSpec] = None
+        elif isinstance(input_model, (ModelSpec, dict)):
+            self.input_model = input_model if isinstance(input_model, ModelSpec) else ModelSpec(**input_model)
+        else:
+            raise ConfigError("data.input_model", f"expected a model spec or 'same', got {input_model!r}",
+                              "Give {name: ...} or same")
         self.capture, self.splits = groups["capture"], groups["splits"]
         self.questions, self.loader = groups["questions"], groups["loader"]
         self.behaviors, self.eval_behaviors = behaviors, eval_behaviors
@@ -124,7 +104,8 @@ class MetaDataModule(LightningDataModule):
         self.capture_report = CaptureReport()
         self.save_hyperparameters(logger=False)
         # Plain data only, so a checkpoint loads with weights_only=True.
-        self.hparams.update(input_model=asdict(self.input_model), behaviors=behaviors, eval_behaviors=eval_behaviors,
+        self.hparams.update(input_model=SAME if self.same_model else asdict(self.input_model), behaviors=behaviors,
+                            eval_behaviors=eval_behaviors,
                             behavior_options=self.behavior_options, **{n: asdict(g) for n, g in groups.items()})
 
     @property
@@ -132,16 +113,33 @@ class MetaDataModule(LightningDataModule):
         return self.loader.eval_batch_size or self.loader.batch_size
 
     # -- input-model ---------------------------------------------------------------------------------------
+    def use_meta_model(self, net) -> None:
+        """With ``input_model: same``: read ``net``'s base weights (from its spec until it is built, then its own
+        weights with the LoRA off). Without it, nothing changes."""
+        if self.same_model:
+            self._borrowed = BorrowedModel(net)
+            self.input_model = spec_of(net)
+
+    def _spec(self) -> ModelSpec:
+        if self.input_model is None:
+            raise ConfigError("data.input_model", "'same' reads the meta-model's weights, but no meta-model was given",
+                              "Run through `python -m meta_lightning`, or call datamodule.use_meta_model(model.net)")
+        return self.input_model
+
     def input_model_handle(self) -> InputModel:
         """The frozen input-model: layer indices are checked before its weights load, which happens only when
         a capture needs them; the layout found in the model is the final word on them."""
         if self._input is None:
             device = ("cuda" if torch.cuda.is_available() else "cpu") if self.device == "auto" else self.device
 
+            borrowed = self._borrowed
+
             def load() -> LoadedModel:
-                return load_model(self.input_model, device=device, causal_lm=False, field="data.input_model",
+                if borrowed is not None and borrowed.available:
+                    return borrowed.load()
+                return load_model(self._spec(), device=device, causal_lm=False, field="data.input_model",
                                   check_layers=self.layers_for)
-            self._input = InputModel(load, self.layers_for, self.positions())
+            self._input = InputModel(load, self.layers_for, self.positions(), borrowed.release if borrowed else None)
         return self._input
 
     def loaded_input_model(self) -> LoadedModel:
@@ -160,7 +158,7 @@ class MetaDataModule(LightningDataModule):
         """The resolved layers, from the input-model's config alone (no weights read, read once); None if the
         config does not say."""
         if not hasattr(self, "_config_layers"):
-            count = config_layer_count(self.input_model, "data.input_model")
+            count = config_layer_count(self._spec(), "data.input_model")
             self._config_layers = None if count is None else self.layers_for(count)
         return self._config_layers
 
@@ -172,7 +170,7 @@ class MetaDataModule(LightningDataModule):
     def behavior(self, name: str):
         """The configured behaviour, built once (its corpus is read once per process)."""
         if name not in self._behaviors:
-            with _under_data():
+            with under_data():
                 options = {"k": self.k, **self.behavior_options.get(name, {})}
                 if not REGISTRY[name].uses_k:
                     options.pop("k", None)
@@ -196,7 +194,7 @@ class MetaDataModule(LightningDataModule):
             if self.use_cache:
                 writable_dir(resolve_cache_dir(self.cache_dir), cache_field(self.cache_dir))
             self.layers_from_config()
-            with _under_data():
+            with under_data():
                 for name, split, n in self.plan(None):
                     self.behavior(name).conversations(split, n, self.seed)
             total = sum(n for _, _, n in self.plan(None))
@@ -236,8 +234,8 @@ class MetaDataModule(LightningDataModule):
         for (name, split), a in acts.items():
             key = split if split in ("train", "val") else "test"
             per = self.questions.eval_per_conversation if name in self.eval_behaviors else self.questions.per_conversation
-            with _under_data():
-                kinds = self.behavior(name).kinds()
+            with under_data():
+                kinds = self.behavior(name).kinds(self.questions.kinds)
             new = [QuestionDataset(self.behavior(name), a, self.seed, per, kind) for kind in kinds]
             self.datasets[key] = [d for d in self.datasets.get(key, []) if d.behavior != name] + new
 
@@ -266,9 +264,7 @@ class MetaDataModule(LightningDataModule):
         parts = self.datasets["train"]
         dataset = ConcatDataset(parts)
         seed = derive_seed(self.seed if self.sampling_seed is None else self.sampling_seed, "sampler")
-        weights = None
-        if self.loader.sampling == "uniform":  # each behaviour equally likely, whatever its size
-            weights = torch.cat([torch.full((len(p),), 1.0 / len(p)) for p in parts])
+        weights = mix_weights(parts, self.loader.sampling, self.loader.mix)
         return self._loader(dataset, self.loader.batch_size, ResumableLoader,
                             sampler=EpochSampler(len(dataset), seed, weights), progress=self._batches_done)
 

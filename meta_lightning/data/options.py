@@ -5,10 +5,10 @@ so on). Each error names the ``data.`` field and the fix, before any model loads
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Literal, Optional, Union, get_args, get_origin, get_type_hints
 
-from meta_lightning.behaviors.base import EvalSplit
+from meta_lightning.behaviors.base import EvalSplit, Kind
 from meta_lightning.data.activations import CaptureSettings
 from meta_lightning.data.questions import Vectors
 from meta_lightning.errors import ConfigError
@@ -45,6 +45,10 @@ class QuestionOptions:
     """Yes/No questions per conversation of the training behaviours."""
     eval_per_conversation: int = 1
     """Questions per conversation of the held-out behaviours."""
+    kinds: list[Kind] = field(default_factory=lambda: ["yes_no"])
+    """Kinds of question asked of every behaviour that can ask them, each kind its own data set: ``yes_no``
+    and ``free_text`` (``<behaviour>:text``). A behaviour's own ``formats`` option overrides it; one that asks
+    only one kind (context prediction: free text) asks that."""
 
 
 @dataclass
@@ -59,6 +63,9 @@ class LoaderOptions:
     """DataLoader worker processes."""
     sampling: Sampling = "uniform"
     """``uniform``: each training behaviour equally often per batch (the paper); ``proportional``: by size."""
+    mix: Optional[dict[str, float]] = None
+    """Relative weight of each training data set in the batches (``instructions: 2``, ``context:text: 0.5``),
+    on top of ``sampling``; a data set not named weighs 1, and a behaviour's name weighs all its data sets."""
     vectors: Vectors = "real"
     """``real``; ``shuffled`` (each example gets its batch neighbour's vectors) or ``zero`` train and test the
     question-only baseline."""
@@ -100,16 +107,24 @@ def check_groups(groups: dict) -> None:
             value, hint = getattr(group, f.name), hints[f.name]
             args = get_args(hint)
             literal = hint if get_origin(hint) is Literal else next((a for a in args if get_origin(a) is Literal), None)
-            if literal is not None and value is not None and value not in get_args(literal):
-                raise ConfigError(f"data.{name}.{f.name}", f"unknown value {value!r}",
+            items = value if isinstance(value, (list, tuple)) else [value]
+            bad = next((v for v in items if v not in get_args(literal)), None) if literal is not None else None
+            if bad is not None:
+                raise ConfigError(f"data.{name}.{f.name}", f"unknown value {bad!r}",
                                   f"Use one of: {', '.join(map(str, get_args(literal)))}")
             key = f"{name}.{f.name}"
             if key in RANGES and value is not None and value < RANGES[key][0]:
                 raise ConfigError(f"data.{key}", f"must be at least {RANGES[key][0]}, got {value}", RANGES[key][1])
+    for name, weight in (groups["loader"].mix or {}).items():
+        if not isinstance(weight, (int, float)) or weight < 0:
+            raise ConfigError(f"data.loader.mix.{name}", f"must be a weight of 0 or more, got {weight!r}", "Use e.g. 1.0")
+    kinds = groups["questions"].kinds
+    if not kinds or len(set(kinds)) != len(kinds):
+        raise ConfigError("data.questions.kinds", f"must list each kind once, got {kinds}", "Use e.g. [yes_no, free_text]")
     splits = groups["splits"]
-    for field in ("train", "val", "test", "eval_test"):
-        value = getattr(splits, field)
+    for size in ("train", "val", "test", "eval_test"):
+        value = getattr(splits, size)
         if value is not None and value > MAX_CONVERSATIONS:
-            raise ConfigError(f"data.splits.{field}", f"{value:,} conversations per behaviour is more than a run "
+            raise ConfigError(f"data.splits.{size}", f"{value:,} conversations per behaviour is more than a run "
                               f"builds (at most {MAX_CONVERSATIONS:,}; a CPU captures about 10 a second)",
                               "Use a smaller size")

@@ -11,6 +11,7 @@ from typing import Callable, Optional
 import torch
 from torch.utils.data import DataLoader, Sampler
 
+from meta_lightning.errors import ConfigError
 from meta_lightning.seeding import generator
 
 
@@ -53,3 +54,18 @@ class ResumableLoader(DataLoader):
     def load_state_dict(self, state: dict) -> None:
         self.sampler.epoch = int(state["epoch"])
         self.sampler.skip = int(state["batches"]) * int(self.batch_size)
+
+
+def mix_weights(parts, sampling: str, mix: Optional[dict[str, float]]) -> Optional[torch.Tensor]:
+    """Each example's weight in the training draw: ``uniform`` gives every data set an equal share whatever its
+    size, ``proportional`` none (None: a plain permutation); ``mix`` then multiplies each data set's share (by
+    its name, or its behaviour's)."""
+    mix = mix or {}
+    unknown = sorted(set(mix) - {p.name for p in parts} - {p.behavior for p in parts})
+    if unknown:
+        raise ConfigError(f"data.loader.mix.{unknown[0]}", "is not a training data set",
+                          f"Use one of: {', '.join(p.name for p in parts)}")
+    if sampling != "uniform" and not mix:
+        return None
+    share = (lambda p: 1.0 / len(p)) if sampling == "uniform" else (lambda p: 1.0)
+    return torch.cat([torch.full((len(p),), share(p) * mix.get(p.name, mix.get(p.behavior, 1.0))) for p in parts])

@@ -55,8 +55,10 @@ class InputModel:
         positions: The canonical capture positions.
     """
 
-    def __init__(self, load: Callable[[], LoadedModel], layers: Callable[[int], list[int]], positions: str):
+    def __init__(self, load: Callable[[], LoadedModel], layers: Callable[[int], list[int]], positions: str,
+                 on_release: Optional[Callable[[], None]] = None):
         self._load, self._layers, self._positions = load, layers, positions
+        self._on_release = on_release
         self._loaded: Optional[LoadedModel] = None
         self._source: Optional[ActivationSource] = None
         self.loads = 0
@@ -96,4 +98,6 @@ class InputModel:
         """Drop the weights; the description stays, and a later capture loads them again."""
         if self._loaded is not None:
             self._loaded = None
+            if self._on_release is not None:
+                self._on_release()
             gc.collect()

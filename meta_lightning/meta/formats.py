@@ -7,16 +7,14 @@ training targets are built row by row, and every evaluation batch holds one kind
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal, Optional, get_args
+from typing import TYPE_CHECKING, ClassVar, Optional
 
+from meta_lightning.behaviors.base import Kind
 from meta_lightning.meta.answers import Readings, greedy, yes_probability
 
 if TYPE_CHECKING:
     from meta_lightning.data.questions import QuestionBatch
     from meta_lightning.meta.network import MetaNetwork
-
-Kind = Literal["yes_no", "free_text"]
-KINDS = get_args(Kind)
 
 
 class AnswerFormat:

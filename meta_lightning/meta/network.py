@@ -5,6 +5,7 @@ choose what trains); the LightningModule trains it, and ``ask`` answers with it 
 """
 from __future__ import annotations
 
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict
 from typing import Optional, Sequence
 
@@ -98,6 +99,20 @@ class MetaNetwork(nn.Module):
         self.parts = find_layout(self.model)
         self.num_source_layers = num_source_layers
         self.meta_fingerprint, self.meta_name = loaded.fingerprint, loaded.name
+
+    @contextmanager
+    def base_model(self):
+        """The LM's own weights with the LoRA switched off, in eval mode: what ``data.input_model: same`` reads,
+        with no second copy in memory. Training mode and the adapters come back on exit."""
+        model = self.model
+        training = model.training
+        with model.disable_adapter() if hasattr(model, "disable_adapter") else nullcontext():
+            base = model.get_base_model() if hasattr(model, "get_base_model") else model
+            base.eval()
+            try:
+                yield base
+            finally:
+                model.train(training)
 
     def release(self) -> None:
         """Drop the weights now (a finished baseline): two meta-models at once would not fit the memory budget."""

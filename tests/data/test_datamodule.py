@@ -143,3 +143,26 @@ def test_a_large_plan_says_how_long_its_capture_takes_before_anything_loads(mode
         f"{total / 36000:.1f} h on a 2-core CPU" in err, err
     _dm(model_dir).check()
     assert "warning" not in capsys.readouterr().err
+
+
+def test_mix_weights_scale_each_data_set_share_and_unknown_names_are_named():
+    from meta_lightning.data.sampling import mix_weights
+
+    sizes = {"a": 2, "a:text": 4, "b": 1}
+
+    class Part:
+        def __init__(self, name, behavior):
+            self.name, self.behavior = name, behavior
+
+        def __len__(self):
+            return sizes[self.name]
+
+    parts = [Part("a", "a"), Part("a:text", "a"), Part("b", "b")]
+    uniform = mix_weights(parts, "uniform", None)
+    assert uniform.tolist() == [0.5] * 2 + [0.25] * 4 + [1.0]  # each data set's weights sum to 1
+    mixed = mix_weights(parts, "uniform", {"a": 2.0, "a:text": 0.5})  # a data set's own name wins over its behaviour's
+    assert [float(mixed[:2].sum()), float(mixed[2:6].sum()), float(mixed[6:].sum())] == [2.0, 0.5, 1.0]
+    assert mix_weights(parts, "proportional", None) is None
+    assert mix_weights(parts, "proportional", {"b": 3}).tolist() == [1.0] * 6 + [3.0]
+    with pytest.raises(ConfigError, match="data.loader.mix.c: is not a training data set. Use one of: a, a:text, b"):
+        mix_weights(parts, "uniform", {"c": 1.0})
