@@ -81,3 +81,24 @@ def test_an_activation_checkpoint_of_the_older_format_is_refused_in_one_line(tmp
     err = _error(capsys, ["test", "--config", str(tiny_run_config(tmp_path)), "--ckpt_path", str(ckpt)])
     assert err == (f"error: --ckpt_path: {ckpt} was written by an older meta_lightning (checkpoint format 3, this one "
                    "reads 4). Train it again with this version (`fit`)"), err
+
+
+@pytest.mark.parametrize("override, needle", [
+    (["--data.questions.kinds", "[yes_no, essay]"], "error: data.questions.kinds: "),
+    (["--data.questions.kinds", "[free_text, free_text]"], "error: data.questions.kinds: must list each kind once"),
+    (["--data.loader.mix", "{sentiment: -1}"], "error: data.loader.mix.sentiment: must be a weight of 0 or more"),
+    (["--data.behavior_options", "{sentiment: {formats: [essay]}}"],
+     "error: data.behavior_options.sentiment.formats: unknown question kind 'essay'"),
+    (["--data.behavior_options", "{lies: {formats: [free_text]}}", "--data.eval_behaviors", "[lies]"], None),
+    (["--data.behavior_options", "{instructions: {categories: [moods]}}", "--data.behaviors", "[instructions]"],
+     "error: data.behavior_options.instructions.categories: unknown category 'moods'"),
+    (["--data.input_model", "same", "--model.finetune.method", "full"],
+     "error: data.input_model: 'same' reads the meta-model's base weights, which finetune.method full changes"),
+])
+def test_oracle_options_are_checked_before_any_model_loads(tmp_path, capsys, no_model_loads, override, needle):
+    if needle is None:  # lies have free-text questions: nothing to refuse, so the run goes on to load a model
+        with pytest.raises(AssertionError, match="a model was loaded"):
+            main(["fit", "--config", str(tiny_run_config(tmp_path)), *override])
+        return
+    err = _error(capsys, ["fit", "--config", str(tiny_run_config(tmp_path)), *override])
+    assert err.startswith(needle), err

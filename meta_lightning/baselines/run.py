@@ -79,7 +79,8 @@ def _text(run: Run):
 
     loaded = load_model(run.trained.spec, device="cuda" if torch.cuda.is_available() else "cpu",
                         field="model.meta_model")
-    return text_baseline(loaded, run.datamodule, batch_size=run.datamodule.eval_batch_size)
+    return text_baseline(loaded, run.datamodule, batch_size=run.datamodule.eval_batch_size,
+                         max_new_tokens=run.trained.options.prompt.max_answer_tokens)
 
 
 REGISTRY: dict[str, Baseline] = {b.name: b for b in (

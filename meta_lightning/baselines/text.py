@@ -13,18 +13,21 @@ from typing import Sequence
 
 import torch
 
-from meta_lightning.baselines.probe import score_p_yes, yes_no_datasets
+from meta_lightning.baselines.probe import score_p_yes
 from meta_lightning.behaviors.base import Conversation
+from meta_lightning.capture.batching import pad
+from meta_lightning.meta.text_evaluation import TextRows, text_entry
 
 INSTRUCTION = "Here is a conversation:\n{transcript}\n\n{question} Answer Yes or No."
+TEXT_INSTRUCTION = "Here is a conversation:\n{transcript}\n\n{question} Answer in a few words."
 
 
 def transcript(conversation: Conversation) -> str:
     return "\n".join(f"{m['role']}: {m['content']}" for m in conversation.messages)
 
 
-def render(tokenizer, conversation: Conversation, question: str) -> str:
-    text = INSTRUCTION.format(transcript=transcript(conversation), question=question)
+def render(tokenizer, conversation: Conversation, question: str, instruction: str = INSTRUCTION) -> str:
+    text = instruction.format(transcript=transcript(conversation), question=question)
     if getattr(tokenizer, "chat_template", None):
         return tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False,
                                              add_generation_prompt=True)
@@ -64,11 +67,38 @@ def p_yes(loaded, prompts: Sequence[str], batch_size: int = 16) -> torch.Tensor:
     return torch.cat(out) if out else torch.zeros(0)
 
 
-def text_baseline(loaded, datamodule, batch_size: int = 16) -> dict[str, dict]:
-    """Zero-shot results per test dataset of ``loaded`` (a LoadedModel of the meta-model's spec)."""
+@torch.no_grad()
+def greedy_answers(loaded, prompts: Sequence[str], max_new_tokens: int, batch_size: int = 16) -> list[str]:
+    """The model's greedy continuation of each prompt, at most ``max_new_tokens`` tokens, batched left-padded."""
+    model, tokenizer = loaded.model, loaded.tokenizer
+    out = []
+    for start in range(0, len(prompts), batch_size):
+        ids = [tokenizer.encode(p, add_special_tokens=False) for p in prompts[start:start + batch_size]]
+        padded = pad(ids, tokenizer.pad_token_id or 0, side="left")
+        generated = model.generate(input_ids=padded.input_ids.to(model.device),
+                                   attention_mask=padded.attention_mask.to(model.device), max_new_tokens=max_new_tokens,
+                                   do_sample=False, num_beams=1, pad_token_id=tokenizer.pad_token_id,
+                                   eos_token_id=tokenizer.eos_token_id)
+        width = padded.input_ids.shape[1]
+        out += [tokenizer.decode(row[width:], skip_special_tokens=True).strip() for row in generated]
+    return out
+
+
+def text_baseline(loaded, datamodule, batch_size: int = 16, max_new_tokens: int = 12) -> dict[str, dict]:
+    """Zero-shot results per test dataset of ``loaded`` (a LoadedModel of the meta-model's spec): P(Yes) for
+    Yes/No sets, a greedy answer of at most ``max_new_tokens`` for free-text ones."""
     out = {}
-    for test in yes_no_datasets(datamodule, "test"):
-        prompts = [render(loaded.tokenizer, test.conversations[q.conversation], q.text) for q in test.questions]
-        result = score_p_yes(test, p_yes(loaded, prompts, batch_size), test.name in datamodule.eval_behaviors)
-        out[test.name] = {**result, "method": "the meta-model's LM reading the conversation as text, zero-shot"}
+    method = "the meta-model's LM reading the conversation as text, zero-shot"
+    for test in datamodule.datasets.get("test", []):
+        held_out = test.behavior in datamodule.eval_behaviors
+        conversations = [test.conversations[q.conversation] for q in test.questions]
+        if test.kind == "free_text":
+            prompts = [render(loaded.tokenizer, c, q.text, TEXT_INSTRUCTION) for c, q in zip(conversations, test.questions)]
+            rows = TextRows([q.text for q in test.questions], [q.answer for q in test.questions],
+                            greedy_answers(loaded, prompts, max_new_tokens, batch_size), [c.label for c in conversations])
+            words = getattr(datamodule.behavior(test.behavior), "mention_words", None)
+            out[test.name] = {**text_entry(rows, held_out, words if held_out else None), "method": method}
+            continue
+        prompts = [render(loaded.tokenizer, c, q.text) for c, q in zip(conversations, test.questions)]
+        out[test.name] = {**score_p_yes(test, p_yes(loaded, prompts, batch_size), held_out), "method": method}
     return out

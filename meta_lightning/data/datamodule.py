@@ -197,6 +197,7 @@ class MetaDataModule(LightningDataModule):
             with under_data():
                 for name, split, n in self.plan(None):
                     self.behavior(name).conversations(split, n, self.seed)
+                    self.behavior(name).kinds(self.questions.kinds)
             total = sum(n for _, _, n in self.plan(None))
             if total > LARGE_PLAN:
                 print(f"warning: this run reads {total:,} conversations; capturing them takes about "

@@ -73,7 +73,7 @@ class MetaModel(LightningModule):
             raise ConfigError("data", "the meta-model needs the MetaDataModule to know the input-model",
                               "Run through `python -m meta_lightning` with a data section")
         inputs = projector_inputs(dm)
-        self.net.build(inputs.source, self.init_seed, inputs.training_vectors)
+        self.net.build(inputs.source, self.init_seed, inputs.training_vectors, inputs.text_pairs)
 
     # -- steps ---------------------------------------------------------------------------------------------
     def training_step(self, batch: QuestionBatch, batch_idx: int) -> torch.Tensor:

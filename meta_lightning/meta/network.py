@@ -58,9 +58,10 @@ class MetaNetwork(nn.Module):
         if count is not None:
             self.injector.check_layers(count)
 
-    def build(self, source: ActivationSource, init_seed: int, training_vectors=None) -> "MetaNetwork":
-        """Load the LM for ``source``'s activations: its statistics standardise, and ``closed_form`` fits the
-        projector on ``training_vectors()``. A checkpoint loaded afterwards replaces both.
+    def build(self, source: ActivationSource, init_seed: int, training_vectors=None, text_pairs=None) -> "MetaNetwork":
+        """Load the LM for ``source``'s activations: its statistics standardise, ``closed_form`` fits the
+        projector on ``training_vectors()`` and ``text`` on ``text_pairs(passages, window)``. A checkpoint loaded
+        afterwards replaces all of them.
 
         Initialisation draws from its own stream of ``init_seed``, so it does not depend on what consumed the
         global generator before (a GGUF conversion in the same process, a capture); the global stream is left
@@ -71,8 +72,11 @@ class MetaNetwork(nn.Module):
         self.source = source
         if self.options.projector.standardize and source.statistics is not None:
             self.projector.set_statistics(*source.statistics)
-        if self.options.projector.init == "closed_form" and training_vectors is not None:
+        projector = self.options.projector
+        if projector.init == "closed_form" and training_vectors is not None:
             self.align(*training_vectors())
+        if projector.init == "text" and text_pairs is not None:
+            self.align_text(*text_pairs(projector.text_passages, projector.text_window))
         return self
 
     def _assemble(self, input_hidden_size: int, num_source_layers: int, input_fingerprint: Optional[str]) -> None:
@@ -128,6 +132,20 @@ class MetaNetwork(nn.Module):
         targets = torch.cat([table[n].expand(c, -1) for n, c in zip(names, counts)])
         index = layer_indices(counts, self.num_source_layers)
         self.alignment_cosine = fit_closed_form(self.projector.cpu(), torch.cat(vectors), index, targets,
+                                                self.options.projector.ridge)
+        return self.alignment_cosine
+
+    def align_text(self, vectors: list[torch.Tensor], windows: list[str]) -> float:
+        """Label-free projector: each position's vectors ``[layers, d]`` onto the embedding of the text around it."""
+        tokenizer = self.prompts.tokenizer
+        keep = [i for i, w in enumerate(windows) if tokenizer.encode(w, add_special_tokens=False)]
+        vectors, windows = [vectors[i] for i in keep], [windows[i] for i in keep]
+        table = name_embeddings(windows, tokenizer, self.model.get_input_embeddings().weight.detach())
+        x = torch.stack(vectors)  # [N, L, d]
+        n, layers = x.shape[:2]
+        index = torch.arange(layers).repeat(n)
+        targets = torch.stack([table[w] for w in windows]).repeat_interleave(layers, 0)
+        self.alignment_cosine = fit_closed_form(self.projector.cpu(), x.reshape(n * layers, -1), index, targets,
                                                 self.options.projector.ridge)
         return self.alignment_cosine
 

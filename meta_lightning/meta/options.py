@@ -17,7 +17,7 @@ from meta_lightning.meta.trainable import Trainable
 from meta_lightning.schedules import Schedule
 
 YesNoFormat = Literal["yes_no", "name_then_answer"]
-ProjectorInit = Literal["random", "closed_form"]
+ProjectorInit = Literal["random", "closed_form", "text"]
 @dataclass
 class InjectionOptions:
     """Where the projected vectors enter the meta-model."""
@@ -38,12 +38,18 @@ class ProjectorOptions:
     kind: ProjectorKind = "auto"
     """``auto`` (identity for the same model, else linear), ``identity``, ``linear`` or ``mlp``."""
     init: ProjectorInit = "random"
-    """``random``, or ``closed_form``: a ridge regression from the training vectors onto the meta-model's embedding
-    of each one's class name (training labels only; needs a linear projector)."""
+    """``random``; ``closed_form``: a ridge regression from the training vectors onto the meta-model's embedding
+    of each one's class name (training labels only; needs a linear projector); ``text``: label-free, a ridge
+    regression from the vectors at every token of unlabelled passages onto the meta-model's embedding of the
+    tokens around it (for pairs of different families; needs a linear projector)."""
     ridge: float = 0.01
     """Ridge penalty of ``closed_form``, relative to the features' variance."""
     lr: Optional[float] = None
     """The projector's learning rate (default: ``optimizer.lr``); 0 freezes it (e.g. after ``closed_form``)."""
+    text_passages: int = 256
+    """Built-in passages the ``text`` fit reads (every token of each)."""
+    text_window: int = 1
+    """Tokens on each side of a position whose embeddings the ``text`` fit targets (0: the token itself)."""
     standardize: bool = False
     """Subtract each source layer's training mean and divide by its per-dimension std first (statistics from the
     training activations, saved in the checkpoint)."""
@@ -130,6 +136,8 @@ RANGES = {  # field -> (what a valid value satisfies, the fix)
     "projector.lr": (lambda v: v is None or v >= 0, "Use 0 (frozen) or more"),
     "projector.ridge": (lambda v: v > 0, "Use a positive penalty, e.g. 0.01"),
     "projector.noise": (lambda v: v >= 0, "Use 0 (none) or more"),
+    "projector.text_passages": (lambda v: v >= 1, "Use 1 or more"),
+    "projector.text_window": (lambda v: v >= 0, "Use 0 or more"),
     "finetune.lora_rank": (lambda v: v >= 1, "Use 1 or more"),
     "prompt.max_name_tokens": (lambda v: v >= 1, "Use 1 or more"),
     "prompt.max_answer_tokens": (lambda v: v >= 1, "Use 1 or more"),

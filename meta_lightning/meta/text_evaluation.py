@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from meta_lightning.data.questions import QuestionBatch
+from meta_lightning.distributed import gather_objects
 from meta_lightning.intervals import mean_interval, wilson_interval
 from meta_lightning.meta.text_metrics import BINARY, TEXT_METRICS, mentions, score
 
@@ -62,14 +63,8 @@ class TextMetrics:
         """This stage's rows of every rank (all ranks call this together under DDP), then forgotten."""
         mine = {k.split("__", 1)[1]: v for k, v in self.rows.items() if k.startswith(f"{stage}__")}
         self.rows = {k: v for k, v in self.rows.items() if not k.startswith(f"{stage}__")}
-        import torch.distributed as dist
-
-        if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
-            return mine
-        every: list = [None] * dist.get_world_size()
-        dist.all_gather_object(every, mine)
         out: dict[str, TextRows] = {}
-        for part in every:
+        for part in gather_objects(mine):
             for name, r in part.items():
                 out.setdefault(name, TextRows()).extend(r)
         return dict(sorted(out.items()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from meta_lightning.distributed import gather_objects
 from meta_lightning.intervals import wilson_interval
 from meta_lightning.summary import scored
 
@@ -36,14 +37,8 @@ class ProgramMetrics:
     def gathered(self, stage: str) -> dict[str, ProgramRows]:
         """This stage's rows of every rank (all ranks call this together under DDP)."""
         mine = {k.split("/", 1)[1]: v for k, v in self.results.items() if k.startswith(f"{stage}/")}
-        import torch.distributed as dist
-
-        if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
-            return mine
-        every: list = [None] * dist.get_world_size()
-        dist.all_gather_object(every, mine)
         out: dict[str, ProgramRows] = {}
-        for part in every:
+        for part in gather_objects(mine):
             for name, r in part.items():
                 o = out.setdefault(name, ProgramRows())
                 o.right, o.tokens, o.rows = o.right + r.right, o.tokens + r.tokens, o.rows + r.rows

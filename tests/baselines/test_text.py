@@ -55,3 +55,23 @@ def test_text_baseline_scores_every_test_set(folder):
     out = text_baseline(load_model(str(folder)), dm, batch_size=4)
     assert set(out) == {"sentiment", "lies"} and out["lies"]["held_out"] and not out["sentiment"]["held_out"]
     assert out["sentiment"]["questions"] == 12 and out["lies"]["questions"] == 10
+
+
+def test_free_text_sets_get_greedy_answers_scored_like_the_meta_models(folder):
+    dm = MetaDataModule(input_model={"name": str(folder)}, behaviors=["instructions"], capture={"layers": [1]},
+                        questions={"kinds": ["yes_no", "free_text"]},
+                        splits={"train": 8, "val": 4, "test": 6, "eval_test": 4}, use_cache=False)
+    dm.setup("test")
+    out = text_baseline(load_model(str(folder)), dm, batch_size=4, max_new_tokens=3)
+    assert set(out) == {"instructions", "instructions:text", "lies", "lies:text"}
+    assert out["instructions:text"]["metric"] == "token_f1" and out["instructions:text"]["questions"] == 12
+    assert out["lies:text"]["held_out"] and set(out["lies:text"]["mentions"]) == {"words", "lying", "truthful"}
+    assert out["instructions"]["questions"] == 12  # instructions have no class probe, but are read as text
+
+
+def test_batched_greedy_answers_equal_one_prompt_at_a_time(folder):
+    from meta_lightning.baselines.text import greedy_answers
+
+    loaded = load_model(str(folder))
+    prompts = ["short", "a much longer prompt, padded on the left of the others", "x y"]
+    assert greedy_answers(loaded, prompts, 4, batch_size=3) == [greedy_answers(loaded, [p], 4)[0] for p in prompts]

@@ -34,7 +34,7 @@ def test_experiment_parses_and_starts_with_a_comment_on_what_and_how_long(path, 
     if path.parent.name == "weights":  # the weight-reading side: its own CLI, chosen by `kind: weights`
         assert printed["kind"] == "weights" and printed["data"]["generation"]["programs"] >= 5000
         return
-    assert printed["data"]["behaviors"] and printed["data"]["eval_behaviors"] == ["lies", "lies_answer_only"]
+    assert printed["data"]["behaviors"] and printed["data"]["eval_behaviors"][:2] == ["lies", "lies_answer_only"]
 
 
 @pytest.mark.slow  # reads the real default model's config for every cell's layer check

@@ -42,3 +42,31 @@ def test_name_embeddings_average_the_tokens_of_each_name():
     out = name_embeddings(["Ab", "Ab", "Cd"], tok, table)
     assert set(out) == {"Ab", "Cd"}
     assert torch.allclose(out["Ab"], table[tok.encode("Ab", add_special_tokens=False)].mean(0))
+
+
+def test_the_label_free_fit_maps_each_position_onto_the_embedding_of_its_text(tmp_path):
+    """Vectors that are a planted linear function of the window's embedding: the fit recovers it for every
+    source layer, so a fresh window's vector lands on that window's embedding and on no other."""
+    from meta_lightning.meta import MetaModel
+    from tests.helpers.folders import save_byte_model
+    from tests.helpers.sources import source
+
+    folder = save_byte_model(tmp_path / "meta", "llama")
+    net = MetaModel(meta_model={"name": str(folder)}, projector={"kind": "linear", "init": "text", "ridge": 1e-4}).net
+    net.build(source(64, 2), 0)
+    table = net.model.get_input_embeddings().weight.detach()
+    g = torch.Generator().manual_seed(0)
+    maps = [torch.randn(table.shape[1], 64, generator=g) for _ in range(2)]  # one per source layer
+    windows = [bytes([97 + i % 26, 97 + (i * 7) % 26]).decode() for i in range(300)]
+
+    def vectors_of(ws):
+        emb = name_embeddings(ws, net.prompts.tokenizer, table)
+        return [torch.stack([emb[w] @ m for m in maps]) for w in ws]
+
+    assert net.align_text(vectors_of(windows), windows) > 0.99
+    fresh = ["zq", "qz"]
+    out = net.projector(torch.cat(vectors_of(fresh)), torch.tensor([0, 1, 0, 1]))
+    target = name_embeddings(fresh, net.prompts.tokenizer, table)
+    others = name_embeddings(windows[:20], net.prompts.tokenizer, table)
+    for row in (0, 1):  # the vector of each source layer
+        assert (out[row] - target["zq"]).norm() < min((out[row] - t).norm() for t in others.values())

@@ -3,8 +3,6 @@
 vectors; with each example given its neighbour's vectors it cannot."""
 from __future__ import annotations
 
-import random
-
 import pytest
 import torch
 
@@ -12,6 +10,7 @@ from meta_lightning.data.questions import replace_vectors
 from meta_lightning.meta import MetaModel
 from tests.helpers.folders import save_byte_model
 from tests.helpers.sources import source
+from tests.helpers.training import train_net
 
 pytestmark = pytest.mark.slow  # 200 training steps a recipe, a few seconds each on 2 cores
 
@@ -47,14 +46,7 @@ def exact_match_on_fresh_vectors(folder, vectors: str = "real", steps: int = 200
     train, test = planted(256, seed=1), planted(100, seed=2)
     x = torch.stack([e["activations"] for e in train])
     net.projector.set_statistics(x.mean(0), x.std(0))
-    opt = torch.optim.AdamW([p for p in net.parameters() if p.requires_grad], lr=3e-3)
-    rng = random.Random(0)
-    for _ in range(steps):
-        loss, _ = net.loss_and_p_yes(batch_of(rng.sample(train, 32), vectors))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    net.eval()
+    train_net(net, train, batch_of, steps, 3e-3, vectors)
     with torch.no_grad():
         texts = net.read(batch_of(test, vectors)).texts
     return sum(t == e["answer"] for t, e in zip(texts, test)) / len(test)

@@ -15,6 +15,7 @@ from meta_lightning.data.questions import replace_vectors
 from meta_lightning.meta import MetaModel
 from tests.helpers.folders import save_byte_model
 from tests.helpers.sources import source
+from tests.helpers.training import train_net
 
 pytestmark = pytest.mark.slow  # 150 training steps a recipe: 4 s each on 2 cores
 
@@ -60,15 +61,7 @@ def train_and_test(folder, steps: int = 150, train_size: int = 256, vectors: str
         module.projector.set_statistics(x.mean(0), x.std(0))
     if module.options.projector.init == "closed_form":
         module.align([e["activations"] for e in train], [e["class_name"] for e in train])
-    params = [p for p in module.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=module.options.optimizer.lr)
-    rng = random.Random(0)
-    for _ in range(steps):
-        loss, _ = module.loss_and_p_yes(batch_of(rng.sample(train, 32), vectors))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    module.eval()
+    train_net(module, train, batch_of, steps, module.options.optimizer.lr, vectors)
     readings = module.read(batch_of(test, vectors))
     truth = torch.tensor([e["answer"] == "Yes" for e in test])
     return float(((readings.p_named >= 0.5) == truth).float().mean())
