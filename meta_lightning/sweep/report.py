@@ -71,15 +71,15 @@ def collect(sweep_dir: Path) -> list[Group]:
         summary = read_summary(path)
         g.seeds.append(cell["seed"])
         g.metric = metric = summary.metric
-        for name, entry in summary.datasets.items():
+        for name, entry in summary.datasets.items():  # a free-text set's entry names its own metric (token F1)
             if entry["held_out"]:
-                g.held_out.setdefault(name, []).append(entry[metric])
+                g.held_out.setdefault(name, []).append(entry[entry.get("metric", metric)])
             else:
-                g.trained.setdefault(name, []).append(summary.validation.get(name, entry[metric]))
+                g.trained.setdefault(name, []).append(summary.validation.get(name, entry[entry.get("metric", metric)]))
         for baseline, datasets in summary.baselines.items():
             for name, entry in datasets.items():
                 if entry["held_out"]:
-                    g.baselines.setdefault(baseline, {}).setdefault(name, []).append(entry[metric])
+                    g.baselines.setdefault(baseline, {}).setdefault(name, []).append(entry[entry.get("metric", metric)])
     return list(groups.values())
 
 

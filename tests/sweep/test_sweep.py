@@ -176,3 +176,20 @@ def test_report_names_cells_whose_summary_cannot_be_read(tmp_path):
     with pytest.raises(ConfigError, match=r"^SWEEP_DIR: no finished cell to report: 1 summary.json cannot be read "
                                           r"\(e.g. .*sentiment__seed0/summary.json\)\. Run the sweep again"):
         write_report(tmp_path)
+
+
+def test_report_reads_free_text_sets_by_their_own_metric(tmp_path):
+    from meta_lightning.sweep.report import collect, to_markdown
+
+    cell = tmp_path / "cells" / "all__seed0"
+    cell.mkdir(parents=True)
+    (cell / "cell.json").write_text(json.dumps({"name": "all__seed0", "group": "all", "seed": 0}))
+    text = {"metric": "token_f1", "token_f1": 0.25, "held_out": True}
+    summary = {"datasets": {"lies": {"accuracy": 0.6, "held_out": True}, "lies:text": text,
+                            "instructions:text": {**text, "held_out": False, "token_f1": 0.4}},
+               "baselines": {"question_only": {"lies:text": {**text, "token_f1": 0.1}}}, "validation": {}}
+    (cell / "summary.json").write_text(json.dumps(summary))
+    group = collect(tmp_path)[0]
+    assert group.held_out == {"lies": [0.6], "lies:text": [0.25]} and group.trained == {"instructions:text": [0.4]}
+    assert group.baselines == {"question_only": {"lies:text": [0.1]}}
+    assert "0.250" in to_markdown([group])
