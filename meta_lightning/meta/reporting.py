@@ -213,7 +213,9 @@ def format_summary(summary: Summary) -> str:
     each with its 95 % CI."""
     baselines = summary.baselines
     names = list(baselines)
-    header = f"{'dataset':<17} {'split':<11} {'n':>5} {'meta-model [95% CI]':>22} {'no naming':>9} {'named ok':>8} {'AUROC':>6}"
+    width = max([17] + [len(name) for name in summary.datasets])
+    header = (f"{'dataset':<{width}} {'split':<11} {'n':>5} {'meta-model [95% CI]':>22} {'no naming':>9} {'named ok':>8} "
+              f"{'AUROC':>6}")
     header += "".join(f" {b + ' [95% CI]':>22}" for b in names)
     lines = ["", header, "-" * len(header)]
     for name, d in summary.datasets.items():
@@ -221,7 +223,7 @@ def format_summary(summary: Summary) -> str:
         direct = d.get("accuracy_without_naming")
         named = d.get("naming_accuracy")
         auroc = d.get("auroc")
-        row = (f"{name:<17} {kind:<11} {d['questions']:>5} {_cell(d):>22} "
+        row = (f"{name:<{width}} {kind:<11} {d['questions']:>5} {_cell(d):>22} "
                f"{'' if direct is None else f'{direct:.3f}':>9} {'' if named is None else f'{named:.3f}':>8} "
                f"{'' if auroc is None else f'{auroc:.3f}':>6}")
         row += "".join(f" {_cell(baselines[b].get(name)):>22}" for b in names)
