@@ -11,8 +11,6 @@ from collections import Counter
 
 TEXT_METRICS = ("exact_match", "token_f1", "rouge_l", "contains")
 """The free-text metrics, in the order tables print them; ``token_f1`` is the headline."""
-BINARY = ("exact_match", "contains")
-"""Metrics that are 0 or 1 per answer (their interval is Wilson's, the others' a normal one)."""
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = str.maketrans("", "", string.punctuation)

@@ -1,8 +1,6 @@
-import math
-
 import pytest
 
-from meta_lightning.intervals import mean_interval, wilson_interval
+from meta_lightning.intervals import wilson_interval
 from meta_lightning.meta.text_evaluation import TextRows, text_entry
 from meta_lightning.meta.text_metrics import contains, exact_match, mentions, normalize, rouge_l, token_f1
 
@@ -67,15 +65,13 @@ def test_text_entry_reports_every_metric_with_its_interval_and_mentions_per_clas
     assert entry["exact_match_ci95"] == pytest.approx(list(wilson_interval(1, 4)))
     f1s = [1.0, 0.0, 0.0, 2 * 1 * 0.5 / 1.5]
     assert entry["token_f1"] == pytest.approx(sum(f1s) / 4)
-    assert entry["token_f1_ci95"] == pytest.approx(list(mean_interval(f1s)))
+    assert entry["token_f1_ci95"] == pytest.approx(list(wilson_interval(sum(f1s), 4)))
     assert entry["contains"] == pytest.approx(1 / 4)
     assert entry["mentions"]["lying"] == {"rate": 0.5, "ci95": pytest.approx(list(wilson_interval(1, 2))), "n": 2}
     assert entry["mentions"]["x"]["rate"] == 0.0
 
 
-def test_mean_interval_by_hand():
-    values = [0.0, 1.0, 0.5, 0.5]
-    sd = math.sqrt(sum((v - 0.5) ** 2 for v in values) / 3)
-    low, high = mean_interval(values)
-    assert low == pytest.approx(0.5 - 1.96 * sd / 2) and high == pytest.approx(0.5 + 1.96 * sd / 2)
-    assert mean_interval([1.0, 1.0]) == (1.0, 1.0) and mean_interval([]) == (0.0, 1.0)
+def test_a_set_that_scores_one_everywhere_keeps_an_interval_of_nonzero_width():
+    rows = TextRows(question=["q"] * 20, reference=["French"] * 20, prediction=["french"] * 20, label=["fr"] * 20)
+    low, high = text_entry(rows, held_out=False)["token_f1_ci95"]
+    assert high == 1.0 and low == pytest.approx(wilson_interval(20, 20)[0]) and low < 0.9
