@@ -73,3 +73,19 @@ def test_all_minilm_alias_loads_as_an_input_model(user_cache):
     assert ((result.activations[0] - want).norm() / want.norm()).item() < 1e-5
     with pytest.raises(Exception, match="input_model.name: 'all-minilm-l6-v2' is a 'bert' model, not a causal LM"):
         load_model("all-minilm-l6-v2", field="input_model")
+
+
+def test_an_alias_split_across_wheels_is_assembled_by_its_package(tmp_path, monkeypatch):
+    """A package that carries chunks and an ``assemble`` function (Gemma-3-270M): the alias resolves to the
+    file that function returns."""
+    from meta_lightning.models.aliases import Alias
+
+    package = tmp_path / "chunked_model"
+    (package / "data").mkdir(parents=True)
+    target = tmp_path / "model.gguf"
+    (package / "__init__.py").write_text(f"def assemble():\n    open({str(target)!r}, 'wb').write(b'GGUF')\n"
+                                         f"    return {str(target)!r}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    alias = Alias(package="chunked_model", relative_path="data", install="pip install x", assemble="chunked_model:assemble")
+    assert packaged_path(alias) == target and target.read_bytes() == b"GGUF"
+    assert packaged_path(Alias(package="no_such_package_here", relative_path="data", install="x")) is None
