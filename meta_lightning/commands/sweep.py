@@ -83,7 +83,10 @@ def _check_layers(config, counts: dict) -> None:
             counts[key] = config_layer_count(model, field)
         return counts[key]
 
-    count = layer_count(config["data"]["input_model"], "data.input_model")
+    from meta_lightning.data.same_model import SAME
+
+    inp = config["data"]["input_model"]  # same: the meta-model's own blocks
+    count = layer_count(config["model"]["meta_model"] if inp == SAME else inp, "data.input_model")
     if count is not None:
         resolve_layers(config["data"]["capture"]["layers"], count, "data.capture.layers")
     count = layer_count(config["model"]["meta_model"], "model.meta_model")

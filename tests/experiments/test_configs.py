@@ -48,3 +48,5 @@ def test_sweep_lists_its_cells(path, capsys, tmp_path, user_cache):  # the defau
         assert "48 cells, 0 done, 48 to run" in out and "sentiment+emotion+language+multilingual__seed2" in out
     if path.name == "encodings.yaml":  # 3 encodings x 3 seeds, each cell with its own random-weights baseline
         assert "9 cells, 0 done, 9 to run" in out and "chunks__seed2" in out
+    if path.name == "oracle_diversity.yaml":  # six mixtures and the untrained oracle; input_model: same is checked
+        assert "7 cells, 0 done, 7 to run" in out and "all_3_categories__seed0" in out
