@@ -25,7 +25,8 @@ def confusion_figure(matrix: torch.Tensor, classes: tuple[str, str], title: str)
 
 
 def learning_curve_figure(losses: list[tuple[int, float]], validation: dict[str, list[tuple[int, float]]], title: str):
-    """Training loss (left axis, log scale) and validation accuracy per dataset (right axis) against the step."""
+    """Training loss (left axis, log scale) and validation accuracy per dataset (right axis; token F1 for a
+    free-text set) against the step."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -42,10 +43,10 @@ def learning_curve_figure(losses: list[tuple[int, float]], validation: dict[str,
     for name, points in sorted(validation.items()):
         if points:
             xs, ys = zip(*points)
-            acc.plot(xs, ys, marker="o", label=f"{name} val acc")
+            acc.plot(xs, ys, marker="o", label=f"{name} val {'F1' if name.endswith(':text') else 'acc'}")
     acc.axhline(0.5, ls=":", color="k", lw=0.8)
     acc.set_ylim(0, 1)
-    acc.set_ylabel("validation accuracy")
+    acc.set_ylabel("validation accuracy (free text: token F1)")
     lines = ax.get_legend_handles_labels()
     more = acc.get_legend_handles_labels()
     acc.legend(lines[0] + more[0], lines[1] + more[1], fontsize=7, loc="lower right")
