@@ -116,7 +116,10 @@ def _log(trainer, name: str, datasets: dict) -> None:
 
     for logger in trainer.loggers:
         if isinstance(logger, TensorBoardLogger):
-            metrics = {f"baselines/{name}/test/{d}/acc": v["accuracy"] for d, v in datasets.items()}
+            metrics = {}
+            for d, v in datasets.items():  # a free-text set's entry names its own metric (token F1)
+                metric = v.get("metric", "accuracy")
+                metrics[f"baselines/{name}/test/{d}/{'acc' if metric == 'accuracy' else metric}"] = v[metric]
             logger.log_metrics(metrics, step=trainer.global_step)
 
 

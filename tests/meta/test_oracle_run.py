@@ -19,7 +19,7 @@ def oracle_run(tmp_path_factory):
         "data.eval_behaviors": ["lies"], "data.questions": {"kinds": ["yes_no", "free_text"]},
         "data.splits": {"train": 12, "val": 6, "test": 6, "eval_test": 8},
         "model.injection": {"mode": "add", "layer": 1}, "model.projector": {"kind": "auto", "standardize": True},
-        "model.prompt": {"max_answer_tokens": 3}})
+        "model.prompt": {"max_answer_tokens": 3}, "baselines": ["untrained", "text"]})
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("META_LIGHTNING_CACHE", str(tmp_path / "cache"))
         main(["fit", "--config", str(config)])
@@ -43,6 +43,12 @@ def test_both_kinds_are_reported_with_intervals_and_lie_mentions(oracle_run):
     scalars = set(events.Tags()["scalars"])
     assert {"val/instructions:text/token_f1", "val/sentiment:text/rouge_l", "val/instructions/acc"} <= scalars
     assert any(t.startswith("val/instructions:text/samples") for t in events.Tags()["tensors"])
+    for baseline in ("untrained", "text"):  # filed beside the oracle, free-text sets by their own metric
+        assert summary["baselines"][baseline]["lies:text"]["metric"] == "token_f1"
+        assert "mentions" in summary["baselines"][baseline]["lies:text"]
+    assert summary["baselines_pending"] == []
+    logged = {t for f in run.glob("events*") for t in EventAccumulator(str(f)).Reload().Tags()["scalars"]}
+    assert {"baselines/untrained/test/lies:text/token_f1", "baselines/text/test/lies/acc"} <= logged
 
 
 def test_ask_answers_in_free_text_or_yes_no_by_the_question(oracle_run, capsys):
