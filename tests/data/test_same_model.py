@@ -65,3 +65,10 @@ def test_same_without_a_meta_model_and_with_full_finetuning_are_named(folder):
                                           "finetune.method full changes"):
         dm.use_meta_model(model.net)
     assert dm.hparams.input_model == "same"
+
+
+def test_an_input_model_given_as_a_name_a_spec_or_nonsense():
+    assert MetaDataModule(input_model="some/model").input_model == ModelSpec(name="some/model")
+    assert MetaDataModule(input_model={"name": "m", "dtype": "float32"}).input_model.dtype == "float32"
+    with pytest.raises(ConfigError, match="data.input_model: expected a model spec or 'same', got 3"):
+        MetaDataModule(input_model=3)
