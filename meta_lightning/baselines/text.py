@@ -15,7 +15,7 @@ import torch
 
 from meta_lightning.baselines.probe import score_p_yes
 from meta_lightning.behaviors.base import Conversation
-from meta_lightning.capture.batching import pad
+from meta_lightning.data.generate import greedy_continuations
 from meta_lightning.meta.text_evaluation import TextRows, text_entry
 
 INSTRUCTION = "Here is a conversation:\n{transcript}\n\n{question} Answer Yes or No."
@@ -67,21 +67,10 @@ def p_yes(loaded, prompts: Sequence[str], batch_size: int = 16) -> torch.Tensor:
     return torch.cat(out) if out else torch.zeros(0)
 
 
-@torch.no_grad()
 def greedy_answers(loaded, prompts: Sequence[str], max_new_tokens: int, batch_size: int = 16) -> list[str]:
-    """The model's greedy continuation of each prompt, at most ``max_new_tokens`` tokens, batched left-padded."""
-    model, tokenizer = loaded.model, loaded.tokenizer
-    out = []
-    for start in range(0, len(prompts), batch_size):
-        ids = [tokenizer.encode(p, add_special_tokens=False) for p in prompts[start:start + batch_size]]
-        padded = pad(ids, tokenizer.pad_token_id or 0, side="left")
-        generated = model.generate(input_ids=padded.input_ids.to(model.device),
-                                   attention_mask=padded.attention_mask.to(model.device), max_new_tokens=max_new_tokens,
-                                   do_sample=False, num_beams=1, pad_token_id=tokenizer.pad_token_id,
-                                   eos_token_id=tokenizer.eos_token_id)
-        width = padded.input_ids.shape[1]
-        out += [tokenizer.decode(row[width:], skip_special_tokens=True).strip() for row in generated]
-    return out
+    """The model's greedy continuation of each prompt, at most ``max_new_tokens`` tokens."""
+    encoded = [loaded.tokenizer.encode(p, add_special_tokens=False) for p in prompts]
+    return greedy_continuations(loaded, encoded, max_new_tokens, batch_size=batch_size)
 
 
 def text_baseline(loaded, datamodule, batch_size: int = 16, max_new_tokens: int = 12) -> dict[str, dict]:

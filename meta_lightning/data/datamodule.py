@@ -86,9 +86,12 @@ class MetaDataModule(LightningDataModule):
         self._borrowed: Optional[BorrowedModel] = None
         if self.same_model:
             self.input_model: Optional[ModelSpec] = None
-        elif isinstance(input_model, (ModelSpec, dict, str)):
-            self.input_model = (input_model if isinstance(input_model, ModelSpec) else ModelSpec(name=input_model)
-                                if isinstance(input_model, str) else ModelSpec(**input_model))
+        elif isinstance(input_model, ModelSpec):
+            self.input_model = input_model
+        elif isinstance(input_model, str):
+            self.input_model = ModelSpec(name=input_model)
+        elif isinstance(input_model, dict):
+            self.input_model = ModelSpec(**input_model)
         else:
             raise ConfigError("data.input_model", f"expected a model spec or 'same', got {input_model!r}",
                               "Give {name: ...} or same")

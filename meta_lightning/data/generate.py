@@ -12,23 +12,30 @@ from meta_lightning.models.load import LoadedModel
 
 
 @torch.inference_mode()
-def generate_replies(loaded: LoadedModel, conversations: Sequence[Conversation], max_new_tokens: int, seed: int,
-                     batch_size: int = 16) -> list[list[dict]]:
-    """Each conversation's messages plus the model's own greedy reply of at most ``max_new_tokens`` tokens.
+def greedy_continuations(loaded: LoadedModel, encoded: Sequence[list[int]], max_new_tokens: int, seed: int = 0,
+                         batch_size: int = 16) -> list[str]:
+    """Each token sequence's greedy continuation of at most ``max_new_tokens`` tokens, as text.
 
     Greedy decoding is deterministic; the seed is set anyway so models with sampling defaults behave the same.
-    Batches are left-padded, the layout ``generate`` expects for decoder-only models.
+    Batches group similar lengths and are left-padded, the layout ``generate`` expects for decoder-only models.
     """
     tokenizer, model, device = loaded.tokenizer, loaded.model, loaded.device
-    encoded = [encode_chat(tokenizer, c.messages).input_ids for c in conversations]
-    replies: list[str] = [""] * len(conversations)
+    out: list[str] = [""] * len(encoded)
     torch.manual_seed(seed)
     for batch in length_sorted_batches([len(e) for e in encoded], batch_size, 1 << 30):
         padded = pad([encoded[i] for i in batch], tokenizer.pad_token_id or 0, side="left")
-        out = model.generate(input_ids=padded.input_ids.to(device), attention_mask=padded.attention_mask.to(device),
-                             max_new_tokens=max_new_tokens, do_sample=False, num_beams=1,
-                             pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
+        generated = model.generate(input_ids=padded.input_ids.to(device), attention_mask=padded.attention_mask.to(device),
+                                   max_new_tokens=max_new_tokens, do_sample=False, num_beams=1,
+                                   pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
         width = padded.input_ids.shape[1]
         for row, i in enumerate(batch):
-            replies[i] = tokenizer.decode(out[row, width:], skip_special_tokens=True).strip()
+            out[i] = tokenizer.decode(generated[row, width:], skip_special_tokens=True).strip()
+    return out
+
+
+def generate_replies(loaded: LoadedModel, conversations: Sequence[Conversation], max_new_tokens: int, seed: int,
+                     batch_size: int = 16) -> list[list[dict]]:
+    """Each conversation's messages plus the model's own greedy reply of at most ``max_new_tokens`` tokens."""
+    encoded = [encode_chat(loaded.tokenizer, c.messages).input_ids for c in conversations]
+    replies = greedy_continuations(loaded, encoded, max_new_tokens, seed, batch_size)
     return [list(c.messages) + [{"role": "assistant", "content": r}] for c, r in zip(conversations, replies)]
