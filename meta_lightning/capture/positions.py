@@ -2,7 +2,9 @@
 
 Accepted forms:
 - ``"last"``: the last token;
-- ``"last:K"``: the last K tokens;
+- ``"last:K"``: the last K tokens (an example shorter than K is an error);
+- ``"tail:K"``: the last K tokens, or every token of a shorter example: a multi-position reading of bounded
+  cost that covers short conversations whole;
 - ``"all"``: every token (examples then differ in length);
 - ``"assistant"``: the first token of the last assistant turn (its header), where the model starts to reply;
 - a list of ints: explicit indices, negative from the end.
@@ -16,12 +18,12 @@ from meta_lightning.errors import ConfigError
 
 PositionSpec = Union[str, int, Sequence[int]]
 
-_FIX = "Use 'last', 'last:K', 'all', 'assistant' or a list of token indices"
+_FIX = "Use 'last', 'last:K', 'tail:K', 'all', 'assistant' or a list of token indices"
 
 
 @dataclass(frozen=True)
 class Positions:
-    kind: str  # last | all | assistant | indices
+    kind: str  # last | tail | all | assistant | indices
     count: int = 1
     indices: tuple[int, ...] = ()
 
@@ -29,14 +31,22 @@ class Positions:
         """A stable text form, for cache keys and logs."""
         if self.kind == "last":
             return "last" if self.count == 1 else f"last:{self.count}"
+        if self.kind == "tail":
+            return f"tail:{self.count}"
         if self.kind == "indices":
             return "indices:" + ",".join(map(str, self.indices))
         return self.kind
 
     @property
     def fixed_count(self) -> "int | None":
-        """Positions read per example, or None for ``all`` (it depends on the example's length)."""
+        """Positions read per example, or None when it depends on the example's length (``all``; ``tail:K`` reads
+        at most K)."""
         return {"last": self.count, "indices": len(self.indices), "assistant": 1}.get(self.kind)
+
+    @property
+    def at_most(self) -> "int | None":
+        """The most positions one example gives, or None for ``all``."""
+        return self.count if self.kind == "tail" else self.fixed_count
 
     def resolve(self, length: int, assistant_start: Optional[int] = None, field: str = "positions") -> list[int]:
         """Token indices (0-based, unpadded) for one example of ``length`` tokens."""
@@ -45,6 +55,8 @@ class Positions:
                 raise ConfigError(field, f"last:{self.count} asks for more tokens than an example of {length} has",
                                   "Use a smaller K")
             return list(range(length - self.count, length))
+        if self.kind == "tail":
+            return list(range(max(0, length - self.count), length))
         if self.kind == "all":
             return list(range(length))
         if self.kind == "assistant":
@@ -75,12 +87,13 @@ def parse_positions(spec: PositionSpec, field: str = "positions") -> Positions:
     text = str(spec).strip()
     if text in ("last", "all", "assistant"):
         return Positions(text)
-    if text.startswith("last:"):
+    kind, _, number = text.partition(":")
+    if kind in ("last", "tail") and number:
         try:
-            count = int(text[5:])
+            count = int(number)
         except ValueError:
             raise ConfigError(field, f"cannot read {text!r}", _FIX) from None
         if count < 1:
             raise ConfigError(field, f"{text!r} must ask for at least one token", _FIX)
-        return Positions("last", count=count)
+        return Positions(kind, count=count)
     raise ConfigError(field, f"cannot read {text!r}", _FIX)

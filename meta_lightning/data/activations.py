@@ -92,7 +92,7 @@ def behavior_activations(model: Union[LoadedModel, InputModel], behavior: Behavi
         activations = capture(range(len(conversations)))
         return BehaviorActivations(behavior.name, split, conversations, activations, key,
                                    FillReport(captured_examples=len(conversations)))
-    positions = parse_positions(settings.positions).fixed_count or 256  # "all": a typical conversation length
+    positions = parse_positions(settings.positions).at_most or 256  # "all": a typical conversation length
     entry = cache.entry(key)
     nbytes = len(key.layers) * positions * source.hidden_size * source.dtype.itemsize
     activations = entry.fill(len(conversations), capture, nbytes)
