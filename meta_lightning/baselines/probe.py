@@ -23,6 +23,10 @@ from meta_lightning.summary import scored
 
 
 def _features(activations: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Every read vector of an example, concatenated; where examples give different numbers of positions
+    (``tail:K``, ``all``), each layer's last position: the paper's reading, the same width for every example."""
+    if len({tuple(a.shape) for a in activations}) > 1:
+        activations = [a[:, -1] for a in activations]
     return torch.stack([a.float().flatten() for a in activations])
 
 

@@ -78,3 +78,12 @@ def test_transfer_probe_needs_a_two_class_training_behaviour(tmp_path):
     dm.setup("test")
     assert transfer_probe_baseline(dm) == {}
 
+
+
+def test_probe_features_concatenate_every_vector_or_take_each_layers_last_position_when_lengths_differ():
+    from meta_lightning.baselines.probe import _features
+
+    same = [torch.arange(12.0).reshape(2, 3, 2), torch.zeros(2, 3, 2)]
+    assert torch.equal(_features(same)[0], torch.arange(12.0))
+    ragged = [torch.arange(12.0).reshape(2, 3, 2), torch.arange(8.0).reshape(2, 2, 2)]
+    assert torch.equal(_features(ragged), torch.tensor([[4.0, 5.0, 10.0, 11.0], [2.0, 3.0, 6.0, 7.0]]))
