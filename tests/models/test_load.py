@@ -17,7 +17,15 @@ def hub_cache(tmp_path, monkeypatch):
     return cache
 
 
-def test_local_folder_loads_with_same_weights(tmp_path):
+@pytest.fixture
+def no_amx(monkeypatch):
+    """A CPU without AMX, whatever runs this: ``dtype: auto`` loads float32."""
+    import meta_lightning.models.cpu_precision as cpu_precision
+
+    monkeypatch.setattr(cpu_precision, "cpu_prefers_bf16", lambda: False)
+
+
+def test_local_folder_loads_with_same_weights(tmp_path, no_amx):
     folder = save_tiny(tmp_path / "llama", "llama")
     loaded = load_model(str(folder))
     assert loaded.folder == folder.resolve() and type(loaded.model).__name__ == "LlamaForCausalLM"
@@ -57,7 +65,7 @@ def test_encoder_is_refused_as_causal_lm_but_loads_as_input_model(tmp_path):
     assert type(loaded.model).__name__ == "BertModel" and loaded.parts.final_norm is None
 
 
-def test_remote_code_needs_trust_and_then_captures_correctly(tmp_path):
+def test_remote_code_needs_trust_and_then_captures_correctly(tmp_path, no_amx):
     folder = save_internlm2(tmp_path / "internlm2")
     with pytest.raises(ConfigError, match="input_model.trust_remote_code: .*needs the code in its repository"):
         load_model(str(folder), field="input_model")
@@ -81,9 +89,6 @@ def test_default_alias_falls_back_to_hub_then_names_the_install_command(tmp_path
     assert load_model("smollm2-135m-instruct").parts.num_layers == 4  # the hub copy (here: a tiny stand-in)
 
 
-def test_bad_dtype_on_cpu_is_refused_before_loading(tmp_path, monkeypatch):
-    import meta_lightning.models.cpu_precision as cpu_precision
-
-    monkeypatch.setattr(cpu_precision, "cpu_prefers_bf16", lambda: False)  # a CPU without AMX, whatever runs this
+def test_bad_dtype_on_cpu_is_refused_before_loading(tmp_path, no_amx):
     with pytest.raises(ConfigError, match="model.dtype: torch.bfloat16 on this CPU is far slower than float32"):
         load_model(ModelSpec(name=str(tmp_path / "never-read"), dtype="bf16"))
