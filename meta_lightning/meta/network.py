@@ -22,7 +22,7 @@ from meta_lightning.meta.inject import add_placeholder_rows, make_injector
 from meta_lightning.meta.options import MetaOptions
 from meta_lightning.meta.projector import Projector, layer_indices
 from meta_lightning.meta.prompt import PromptBatch, PromptBuilder
-from meta_lightning.meta.trainable import apply_trainable
+from meta_lightning.meta.trainable import apply_trainable, checkpoint_blocks
 from meta_lightning.models import ModelSpec
 from meta_lightning.models.architecture import find_layout
 from meta_lightning.models.load import config_layer_count, load_model
@@ -99,6 +99,8 @@ class MetaNetwork(nn.Module):
         self.injector.check_layers(loaded.parts.num_layers)
         self.model = apply_trainable(loaded.model, loaded.parts, finetune.method, finetune.lora_rank,
                                      finetune.lora_alpha, finetune.lora_dropout, finetune.lora_targets)
+        if finetune.gradient_checkpointing:
+            checkpoint_blocks(self.model)
         self.model.train()
         self.parts = find_layout(self.model)
         self.num_source_layers = num_source_layers

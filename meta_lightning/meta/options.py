@@ -99,6 +99,9 @@ class FinetuneOptions:
     lora_targets: Optional[list[str]] = None
     """Module names LoRA adapts; ``[all-linear]``: every linear layer but the output head (default: PEFT's choice
     for the architecture)."""
+    gradient_checkpointing: bool = False
+    """Keep only each block's input in training and recompute the rest in the backward pass: less memory for
+    long prompts (many placeholders), about a third more compute."""
 
 
 @dataclass

@@ -51,3 +51,13 @@ def apply_trainable(model: nn.Module, parts: ModelParts, mode: str, lora_rank: i
             raise ConfigError("model.finetune.lora_targets", str(e).splitlines()[0][:200],
                               "Name linear modules that exist in the meta-model, e.g. [q_proj, v_proj]") from e
     return model
+
+
+def checkpoint_blocks(model: nn.Module) -> None:
+    """Recompute each block's activations in the backward pass instead of keeping them (non-reentrant, so the
+    frozen inputs need no gradient and injection hooks run again as they ran forward)."""
+    if not getattr(model, "supports_gradient_checkpointing", False):
+        raise ConfigError("model.finetune.gradient_checkpointing",
+                          f"{type(model).__name__} does not support gradient checkpointing",
+                          "Set it to false, or lower data.loader.batch_size to save memory")
+    model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
