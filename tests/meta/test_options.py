@@ -12,7 +12,7 @@ from meta_lightning.meta.options import CHOICES, ProjectorOptions, as_group
     ({"projector": {"ridge": 0}}, "model.projector.ridge: 0 is out of range. Use a positive penalty, e.g. 0.01"),
     ({"finetune": {"lora_rank": 0}}, "model.finetune.lora_rank: 0 is out of range. Use 1 or more"),
     ({"finetune": {"lora_rnak": 4}}, "model.finetune.lora_rnak: unknown option. Use one of: method, lora_rank, "
-                                     "lora_alpha, lora_dropout, lora_targets"),
+                                     "lora_alpha, lora_dropout, lora_targets, gradient_checkpointing"),
     ({"prompt": "plain"}, "model.prompt: expected a mapping of options, got 'plain'. Give it as keys: template, "
                           "placeholder, system_prompt, chat_template, answer_format, separator, max_name_tokens, "
                           "max_answer_tokens"),
