@@ -90,3 +90,11 @@ def no_model_loads(monkeypatch):
 
     monkeypatch.setattr(datamodule, "load_model", refuse)
     monkeypatch.setattr(network, "load_model", refuse)
+
+
+@pytest.fixture
+def no_amx(monkeypatch):
+    """A CPU without AMX, whatever runs this: ``dtype: auto`` loads float32."""
+    import meta_lightning.models.cpu_precision as cpu_precision
+
+    monkeypatch.setattr(cpu_precision, "cpu_prefers_bf16", lambda: False)

@@ -82,7 +82,7 @@ def test_predict_command_writes_every_prediction_and_warns_without_a_checkpoint(
     assert all(r["prediction"] == ("Yes" if r["p_yes"] >= 0.5 else "No") for r in rows)
 
 
-def test_ask_answers_a_new_conversation_like_predict_does(fitted, capsys):
+def test_ask_answers_a_new_conversation_like_predict_does(fitted, capsys, no_amx):  # both in float32, to 1e-4
     tmp_path, config, _ = fitted
     from meta_lightning.commands.lightning import MetaCLI
 

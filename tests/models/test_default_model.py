@@ -12,7 +12,8 @@ from meta_lightning.models.gguf import convert_gguf, is_converted
 pytestmark = pytest.mark.slow  # over 5 s a test on 2 cores: a real model, a Trainer run or a sweep
 
 
-def test_default_model_loads_from_the_prepared_cache_and_captures_exactly(user_cache):
+def test_default_model_loads_from_the_prepared_cache_and_captures_exactly(user_cache, no_amx):
+    """In float32: bfloat16 (chosen on AMX CPUs) differs between batched and single forwards by about 1 %."""
     assert packaged_path(ALIASES["smollm2-135m-instruct"]) is not None, "run the README set-up command first"
     start = time.perf_counter()
     loaded = load_model("smollm2-135m-instruct")

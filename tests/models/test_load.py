@@ -17,14 +17,6 @@ def hub_cache(tmp_path, monkeypatch):
     return cache
 
 
-@pytest.fixture
-def no_amx(monkeypatch):
-    """A CPU without AMX, whatever runs this: ``dtype: auto`` loads float32."""
-    import meta_lightning.models.cpu_precision as cpu_precision
-
-    monkeypatch.setattr(cpu_precision, "cpu_prefers_bf16", lambda: False)
-
-
 def test_local_folder_loads_with_same_weights(tmp_path, no_amx):
     folder = save_tiny(tmp_path / "llama", "llama")
     loaded = load_model(str(folder))
