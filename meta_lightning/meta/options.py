@@ -101,7 +101,8 @@ class FinetuneOptions:
     for the architecture)."""
     gradient_checkpointing: bool = False
     """Keep only each block's input in training and recompute the rest in the backward pass: less memory for
-    long prompts (many placeholders), about a third more compute."""
+    long prompts (many placeholders) for one more forward pass of each block (a 20-step oracle fit: 2.57 GB
+    instead of 3.55 GB, about 10 % slower a step)."""
 
 
 @dataclass

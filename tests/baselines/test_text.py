@@ -30,12 +30,12 @@ def test_yes_and_no_tokens_never_share_an_id(folder):
 
 
 @pytest.mark.parametrize("arch", ["llama", "gpt2"])  # rotary and absolute positions
-def test_batched_left_padded_answers_equal_one_prompt_at_a_time(tmp_path, arch):
+def test_batched_left_padded_answers_equal_one_prompt_at_a_time(tmp_path, arch, no_amx):  # float32: bf16 batches differ
     loaded = load_model(str(save_byte_model(tmp_path / arch, arch)))
     prompts = ["short prompt", "a much longer prompt than the first one, padded on the left of the other", "x"]
     batched = p_yes(loaded, prompts, batch_size=3)
     alone = torch.cat([p_yes(loaded, [p], batch_size=1) for p in prompts])
-    assert torch.allclose(batched, alone, atol=1e-3)  # batch shape changes the CPU kernels' blocking
+    assert torch.allclose(batched, alone, atol=1e-5)
     assert ((batched > 0) & (batched < 1)).all()
 
 
