@@ -15,6 +15,7 @@ import torch
 
 from meta_lightning.baselines.probe import probe_baseline, transfer_probe_baseline
 from meta_lightning.errors import ConfigError
+from meta_lightning.memory import release_freed
 from meta_lightning.meta.reporting import RunReporter, format_summary, run_dir
 from meta_lightning.side_trainer import side_trainer
 from meta_lightning.summary import Summary, add_baseline, read_summary
@@ -133,6 +134,7 @@ def run_baselines(names: Sequence[str], trained, datamodule, trainer) -> Optiona
         print(f"baseline: {name}", flush=True)
         start = time.perf_counter()
         result = REGISTRY[name].run(run)
+        release_freed()  # the next baseline starts from what the last one left in use, not its peak
         print(f"time: baseline {name} {time.perf_counter() - start:.0f} s", flush=True)
         if result != FILED:
             add_baseline(summary_path, name, result)

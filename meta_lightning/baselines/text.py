@@ -15,7 +15,9 @@ import torch
 
 from meta_lightning.baselines.probe import score_p_yes
 from meta_lightning.behaviors.base import Conversation
+from meta_lightning.capture.batching import length_sorted_batches, pad
 from meta_lightning.data.generate import greedy_continuations
+from meta_lightning.memory import release_freed
 from meta_lightning.meta.text_evaluation import TextRows, text_entry
 
 INSTRUCTION = "Here is a conversation:\n{transcript}\n\n{question} Answer Yes or No."
@@ -44,33 +46,39 @@ def answer_token_ids(tokenizer) -> tuple[list[int], list[int]]:
     return sorted(yes - no), sorted(no - yes)
 
 
+TOKEN_BUDGET = 8192
+"""Padded tokens a text-baseline batch may hold. Transcripts are several times longer than a meta-model's
+prompt, so a batch of ``eval_batch_size`` of them would hold many times the activations of a test batch."""
+
+
 @torch.no_grad()
-def p_yes(loaded, prompts: Sequence[str], batch_size: int = 16) -> torch.Tensor:
-    """P(Yes) / (P(Yes) + P(No)) at the next token of each prompt, batched with left padding."""
+def p_yes(loaded, prompts: Sequence[str], batch_size: int = 16, max_tokens: int = TOKEN_BUDGET) -> torch.Tensor:
+    """P(Yes) / (P(Yes) + P(No)) at the next token of each prompt, in length-sorted left-padded batches of at
+    most ``batch_size`` prompts and ``max_tokens`` padded tokens."""
     model, tokenizer = loaded.model, loaded.tokenizer
     yes, no = answer_token_ids(tokenizer)
-    side, tokenizer.padding_side = tokenizer.padding_side, "left"
-    out = []
-    try:
-        for start in range(0, len(prompts), batch_size):
-            batch = tokenizer(list(prompts[start:start + batch_size]), return_tensors="pt", padding=True,
-                              add_special_tokens=False).to(model.device)
-            # Positions count from each prompt's first real token, so a left-padded prompt reads as it would alone.
-            if loaded.parts.accepts("position_ids"):
-                batch["position_ids"] = (batch["attention_mask"].cumsum(-1) - 1).clamp_min(0)
-            if loaded.parts.keeps_logits:  # the last position only: a batch's full logits would take gigabytes
-                batch["logits_to_keep"] = 1
-            logits = model(**batch).logits[:, -1].float().log_softmax(-1)
-            out.append((logits[:, yes].logsumexp(-1) - logits[:, no].logsumexp(-1)).sigmoid().cpu())
-    finally:
-        tokenizer.padding_side = side
-    return torch.cat(out) if out else torch.zeros(0)
+    encoded = [tokenizer.encode(p, add_special_tokens=False) for p in prompts]
+    out = torch.zeros(len(prompts))
+    for batch in length_sorted_batches([len(e) for e in encoded], batch_size, max_tokens):
+        padded = pad([encoded[i] for i in batch], tokenizer.pad_token_id or 0, side="left")
+        inputs = {"input_ids": padded.input_ids.to(model.device), "attention_mask": padded.attention_mask.to(model.device)}
+        # Positions count from each prompt's first real token, so a left-padded prompt reads as it would alone.
+        if loaded.parts.accepts("position_ids"):
+            inputs["position_ids"] = padded.position_ids.to(model.device)
+        if loaded.parts.keeps_logits:  # the last position only: a batch's full logits would take gigabytes
+            inputs["logits_to_keep"] = 1
+        logits = model(**inputs).logits[:, -1].float().log_softmax(-1)
+        out[batch] = (logits[:, yes].logsumexp(-1) - logits[:, no].logsumexp(-1)).sigmoid().cpu()
+        del logits
+        release_freed()
+    return out
 
 
-def greedy_answers(loaded, prompts: Sequence[str], max_new_tokens: int, batch_size: int = 16) -> list[str]:
+def greedy_answers(loaded, prompts: Sequence[str], max_new_tokens: int, batch_size: int = 16,
+                   max_tokens: int = TOKEN_BUDGET) -> list[str]:
     """The model's greedy continuation of each prompt, at most ``max_new_tokens`` tokens."""
     encoded = [loaded.tokenizer.encode(p, add_special_tokens=False) for p in prompts]
-    return greedy_continuations(loaded, encoded, max_new_tokens, batch_size=batch_size)
+    return greedy_continuations(loaded, encoded, max_new_tokens, batch_size=batch_size, max_tokens=max_tokens)
 
 
 def text_baseline(loaded, datamodule, batch_size: int = 16, max_new_tokens: int = 12) -> dict[str, dict]:

@@ -29,11 +29,12 @@ def test_yes_and_no_tokens_never_share_an_id(folder):
     assert yes and no and not set(yes) & set(no)
 
 
+@pytest.mark.parametrize("max_tokens", [1 << 30, 40])  # one batch; a token budget that splits it
 @pytest.mark.parametrize("arch", ["llama", "gpt2"])  # rotary and absolute positions
-def test_batched_left_padded_answers_equal_one_prompt_at_a_time(tmp_path, arch, no_amx):  # float32: bf16 batches differ
+def test_batched_left_padded_answers_equal_one_prompt_at_a_time(tmp_path, arch, max_tokens, no_amx):  # float32: bf16 batches differ
     loaded = load_model(str(save_byte_model(tmp_path / arch, arch)))
     prompts = ["short prompt", "a much longer prompt than the first one, padded on the left of the other", "x"]
-    batched = p_yes(loaded, prompts, batch_size=3)
+    batched = p_yes(loaded, prompts, batch_size=3, max_tokens=max_tokens)
     alone = torch.cat([p_yes(loaded, [p], batch_size=1) for p in prompts])
     assert torch.allclose(batched, alone, atol=1e-5)
     assert ((batched > 0) & (batched < 1)).all()
@@ -74,4 +75,6 @@ def test_batched_greedy_answers_equal_one_prompt_at_a_time(folder):
 
     loaded = load_model(str(folder))
     prompts = ["short", "a much longer prompt, padded on the left of the others", "x y"]
-    assert greedy_answers(loaded, prompts, 4, batch_size=3) == [greedy_answers(loaded, [p], 4)[0] for p in prompts]
+    alone = [greedy_answers(loaded, [p], 4)[0] for p in prompts]
+    assert greedy_answers(loaded, prompts, 4, batch_size=3) == alone
+    assert greedy_answers(loaded, prompts, 4, batch_size=3, max_tokens=60) == alone  # split by the token budget
