@@ -9,6 +9,7 @@ from lightning.pytorch import LightningModule
 from meta_lightning.checkpoints import write_header
 from meta_lightning.data.questions import QuestionBatch
 from meta_lightning.errors import ConfigError, TrainingDiverged
+from meta_lightning.memory import release_freed
 from meta_lightning.meta.checkpoint import check_capture, check_models
 from meta_lightning.meta.evaluation import DatasetMetrics
 from meta_lightning.meta.network import MetaNetwork
@@ -104,6 +105,17 @@ class MetaModel(LightningModule):
 
     def validation_step(self, batch: QuestionBatch, batch_idx: int, dataloader_idx: int = 0) -> None:
         self._eval_step("val", batch)
+
+    # Batches differ in length, so freed activations leave the heap fragmented; handing them back after each
+    # batch kept the oracle's memory flat (memory.release_freed).
+    def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
+        release_freed()
+
+    def on_validation_batch_end(self, outputs, batch, batch_idx: int, dataloader_idx: int = 0) -> None:
+        release_freed()
+
+    def on_test_batch_end(self, outputs, batch, batch_idx: int, dataloader_idx: int = 0) -> None:
+        release_freed()
 
     def test_step(self, batch: QuestionBatch, batch_idx: int, dataloader_idx: int = 0) -> None:
         self._eval_step("test", batch)
