@@ -8,7 +8,10 @@ timing one program twice would flatter stock Tracr).
 - check: the compiled model on 32 random inputs, one ``model.apply`` each in eager JAX (stock) against our
   NumPy forward, one batch per input length; the outputs are compared.
 
-    python benchmarks/tracr_compile.py --programs 20
+- generation: a worker filling shards of sampled programs, compiling every sample as before (repeats too)
+  against skipping repeats before compiling; shard by shard, alternating, with the same seeds.
+
+    python benchmarks/tracr_compile.py --programs 20 --shards 4
 """
 from __future__ import annotations
 
@@ -35,11 +38,43 @@ def programs(n: int) -> list:
     return out
 
 
+def generation(shards: int, shard_size: int, min_ops: int, max_ops: int) -> None:
+    """Seconds per kept program in one worker, compiling every sample against skipping repeats."""
+    import tempfile
+
+    from meta_lightning.weights.generation import GenerationSettings, generate_shard
+
+    settings = GenerationSettings(programs=shards * shard_size, shard_size=shard_size, min_ops=min_ops, max_ops=max_ops)
+    rows = {False: [], True: []}
+    with tempfile.TemporaryDirectory() as folder:
+        for shard in range(shards):
+            for skip in (False, True):
+                rows[skip].append(generate_shard(settings, shard, folder, skip_repeats=skip))
+    print(f"\ngeneration: {shards} shards of {shard_size} programs of {min_ops}-{max_ops} ops, one worker\n"
+          "| way | sampled | seconds | kept programs per second |\n|---|---|---|---|")
+    for skip, name in ((False, "compile every sample (before)"), (True, "skip repeats before compiling")):
+        seconds, sampled = sum(r["seconds"] for r in rows[skip]), sum(r["attempts"] for r in rows[skip])
+        print(f"| {name} | {sampled} | {seconds:.0f} | {settings.programs / seconds:.1f} |")
+    before, after = (sum(r["seconds"] for r in rows[k]) for k in (False, True))
+    print(f"ratio: {before / after:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--programs", type=int, default=20, help="Distinct sampled programs, each timed once per way.")
+    parser.add_argument("--shards", type=int, default=0, help="Shards per way for the generation comparison (0: skip).")
+    parser.add_argument("--shard-size", type=int, default=100)
+    parser.add_argument("--min-ops", type=int, default=2)
+    parser.add_argument("--max-ops", type=int, default=4)
     args = parser.parse_args()
-    chosen = programs(args.programs)  # compiled by ours (no forward pass runs there): stock starts cold
+    if args.shards:
+        generation(args.shards, args.shard_size, args.min_ops, args.max_ops)
+    if args.programs:
+        compiling(args.programs)
+
+
+def compiling(count: int) -> None:
+    chosen = programs(count)  # compiled by ours (no forward pass runs there): stock starts cold
     times = {"stock compile": [], "ours compile": [], "stock check": [], "ours check": []}
     for i, program in enumerate(chosen):
         inputs = random_inputs(random.Random(i), 32)

@@ -26,7 +26,8 @@ def cache_command(argv: list[str]) -> None:
 
 def _programs(argv: list[str]) -> None:
     from meta_lightning.commands.weights import WeightsCLI
-    from meta_lightning.weights.dataset import generate, read_splits
+    from meta_lightning.weights.dataset import read_splits
+    from meta_lightning.weights.generation import generate
 
     start = time.perf_counter()
     dm = WeightsCLI(args=argv, run=False).datamodule

@@ -21,16 +21,17 @@ from meta_lightning.errors import ConfigError
 from meta_lightning.weights import require_tracr
 from meta_lightning.weights.files import flatten, parse_program
 from meta_lightning.weights.forward import residual
-from meta_lightning.weights.programs import MAPS, SEQUENCE_MAPS, Program, Ref
+from meta_lightning.weights.programs import KEY_PREDICATES, LINEAR, MAPS, MAX_SEQ_LEN, SEQUENCE_MAPS, Program, Ref
 
 VOCAB = frozenset(range(5))
-MAX_SEQ_LEN = 5
 BOS = "BOS"
 _patch_lock = threading.Lock()
 
 
-def to_rasp(program: Program):
-    """The program as a Tracr RASP expression (its output op)."""
+def to_rasp(program: Program, labels: Optional[Sequence[str]] = None):
+    """The program as a Tracr RASP expression (its output op); ``labels`` name its ops (default: Tracr's
+    ``map_1``, ``aggregate_2``...). Tracr orders the residual stream, attention heads and MLP units of one layer
+    by label, so labels decide how parallel ops are laid out."""
     require_tracr()
     from tracr.rasp import rasp
 
@@ -39,18 +40,23 @@ def to_rasp(program: Program):
     def sop(ref: Ref):
         return getattr(rasp, ref) if isinstance(ref, str) else built[ref]
 
+    def select(keys, queries, name: str):
+        return rasp.Select(keys, queries, KEY_PREDICATES.get(name) or rasp.Comparison[name])
+
     for op in program:
         a = [sop(r) for r in op.args]
         if op.kind == "map":  # simplify=False: two maps stay two layers, as the program says
             expr = rasp.Map(MAPS[op.fn], a[0], simplify=False)
+        elif op.kind == "sequence_map" and op.numerical:  # numerical values combine linearly only
+            expr = rasp.LinearSequenceMap(a[0], a[1], *LINEAR[op.fn])
         elif op.kind == "sequence_map":
             expr = rasp.SequenceMap(SEQUENCE_MAPS[op.fn], a[0], a[1])
         elif op.kind == "selector_width":
-            expr = rasp.SelectorWidth(rasp.Select(a[0], a[1], rasp.Comparison[op.fn]))
+            expr = rasp.SelectorWidth(select(a[0], a[1], op.fn))
         else:
-            expr = rasp.Aggregate(rasp.Select(a[0], a[1], rasp.Comparison[op.fn]), a[2],
-                                  default=0 if op.numerical else None)
-        built.append(rasp.numerical(expr) if op.numerical else rasp.categorical(expr))
+            expr = rasp.Aggregate(select(a[0], a[1], op.fn), a[2], default=0 if op.numerical else None)
+        expr = rasp.numerical(expr) if op.numerical else rasp.categorical(expr)
+        built.append(expr.named(labels[len(built)]) if labels else expr)
     return built[-1]
 
 
@@ -103,26 +109,47 @@ def patched_assembly(fast: bool = True):
             assemble.hk.without_apply_rng = real_without_rng
 
 
-def compile_program(program: Program, fast: bool = True):
-    """Tracr's assembled model of ``program`` (vocabulary {0..4}, at most 5 positions, non-causal), with
-    ``output_dims``: the residual dimensions its output is read from."""
+@contextlib.contextmanager
+def fresh_ids():
+    """Tracr labels each op by a process-wide counter and sorts the residual stream by label, so "map_10"
+    would come before "map_9": ids from 1 for each program make its weights the same in any process."""
     require_tracr()
-    from tracr.compiler import compiling
     from tracr.rasp import rasp
 
+    outer, rasp.RASPExpr._ids = rasp.RASPExpr._ids, itertools.count(1)
+    try:
+        yield
+    finally:
+        rasp.RASPExpr._ids = outer
+
+
+def compile_expression(output, fast: bool = True):
+    """Tracr's assembled model of a RASP expression (vocabulary {0..4}, at most 5 positions, non-causal), with
+    ``output_dims``: the residual dimensions its output is read from."""
+    from tracr.compiler import compiling
+
     with patched_assembly(fast) as calls:
-        # Tracr labels each op by a process-wide counter and sorts the residual stream by label, so "map_10"
-        # would come before "map_9": ids from 1 for each program make its weights the same in any process.
-        outer, rasp.RASPExpr._ids = rasp.RASPExpr._ids, itertools.count(1)
-        try:
-            model = compiling.compile_rasp_to_model(to_rasp(program), vocab=set(VOCAB), max_seq_len=MAX_SEQ_LEN,
-                                                    compiler_bos=BOS)
-        finally:
-            rasp.RASPExpr._ids = outer
+        model = compiling.compile_rasp_to_model(output, vocab=set(VOCAB), max_seq_len=MAX_SEQ_LEN, compiler_bos=BOS)
     spaces = calls[-1]
     where = {direction: i for i, direction in enumerate(spaces["residual_space"].basis)}
     model.output_dims = [where[direction] for direction in spaces["output_space"].basis]
     return model
+
+
+def compile_program(program: Program, fast: bool = True, labels: Optional[Sequence[str]] = None):
+    """:func:`compile_expression` of the program's RASP (its ops named ``labels``, if given)."""
+    with fresh_ids():
+        return compile_expression(to_rasp(program, labels), fast)
+
+
+def random_labels(rng: random.Random, count: int) -> list[str]:
+    """Distinct random op names: whoever wrote a program named its ops, so training sees every layout of the
+    ops Tracr places side by side, not only the one its default names give."""
+    labels: list[str] = []
+    while len(labels) < count:
+        label = f"op_{rng.getrandbits(32):08x}"
+        labels += [label] if label not in labels else []
+    return labels
 
 
 def random_inputs(rng: random.Random, n: int) -> list[list[int]]:
@@ -159,12 +186,13 @@ class Check:
     reason: str = ""
 
 
-def evaluate(program: Program, inputs: Sequence[Sequence[int]]) -> tuple[list, Check]:
-    """The RASP evaluator's outputs on ``inputs``; the Check fails where an output is undefined (an aggregate
-    that selects nothing), evaluation fails, or every output is the same value (a constant program)."""
+def evaluate(program, inputs: Sequence[Sequence[int]]) -> tuple[list, Check]:
+    """The RASP evaluator's outputs on ``inputs`` of a Program or a RASP expression; the Check fails where an
+    output is undefined (an aggregate that selects nothing), evaluation fails, or every output is the same
+    value (a constant program)."""
     from tracr.rasp import rasp
 
-    expr, outputs = to_rasp(program), []
+    expr, outputs = to_rasp(program) if isinstance(program, tuple) else program, []
     for x in inputs:
         try:
             want = rasp.evaluate(expr, list(x))
@@ -179,7 +207,7 @@ def evaluate(program: Program, inputs: Sequence[Sequence[int]]) -> tuple[list, C
     return outputs, Check(True)
 
 
-def check_compiled(program: Program, model, inputs: Sequence[Sequence[int]], tolerance: float = 1e-2) -> Check:
+def check_compiled(program, model, inputs: Sequence[Sequence[int]], tolerance: float = 1e-2) -> Check:
     """Whether the compiled model computes what the RASP evaluator does on ``inputs``, and is not constant."""
     wants, check = evaluate(program, inputs)
     return agrees(model, inputs, wants, tolerance) if check.ok else check
@@ -198,7 +226,8 @@ def flat_weights(model) -> np.ndarray:
     return flatten(model.params)
 
 
-def compile_and_check(program: Program, seed: int = 0, checks: int = 32) -> tuple[Optional[object], Check]:
+def compile_and_check(program: Program, seed: int = 0, checks: int = 32,
+                      labels: Optional[Sequence[str]] = None) -> tuple[Optional[object], Check]:
     """(model, Check). The evaluator runs first, so an undefined or constant program costs no compile; the
     model is None where the program was rejected before compiling or Tracr cannot compile it."""
     inputs = random_inputs(random.Random(seed), checks)
@@ -206,7 +235,7 @@ def compile_and_check(program: Program, seed: int = 0, checks: int = 32) -> tupl
     if not check.ok:
         return None, check
     try:
-        model = compile_program(program)
+        model = compile_program(program, labels=labels)
     except Exception as e:  # Tracr raises NotImplementedError, ValueError, KeyError... for unsupported programs
         first = str(e).splitlines()[0][:120] if str(e) else ""
         return None, Check(False, f"does not compile ({type(e).__name__}: {first})")

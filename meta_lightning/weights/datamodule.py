@@ -2,7 +2,8 @@
 
 Each compiled model's parameters become input vectors as ``encoding`` says (:mod:`.encoding`: one per weight
 matrix on a residual-aligned canvas, or flat chunks), served with the program's tokens. Test sets: the test split
-(sampled programs) and ``hand_written`` (length, reverse, sort, histogram; never trained on).
+(sampled programs), ``hand_written`` (length, reverse, sort, histogram) and ``library`` (Tracr's own
+``tracr.compiler.lib``, as :mod:`.library` builds it); neither of the last two is ever trained on.
 """
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from lightning.pytorch import LightningDataModule
 from torch.utils.data import DataLoader, Dataset
 
 from meta_lightning.errors import ConfigError
-from meta_lightning.weights.dataset import GenerationSettings, ProgramSet, from_files, generate, hand_written, read_splits
+from meta_lightning.weights.dataset import ProgramSet, from_files, hand_written, library_set, read_splits
 from meta_lightning.weights.encoding import Encoding
+from meta_lightning.weights.generation import GenerationSettings, generate
 from meta_lightning.weights.layout import unflatten
 from meta_lightning.weights.tokens import ID, PAD
 
@@ -33,7 +35,8 @@ class ProgramDataset(Dataset):
         vectors, extent, slots = self.encoding.encode(unflatten(self.programs.weights[i], self.programs.dims[i]))
         return {"vectors": torch.from_numpy(vectors), "extent": torch.from_numpy(extent),
                 "slots": torch.from_numpy(slots), "tokens": torch.as_tensor(self.programs.tokens[i]),
-                "length": self.lengths[i], "name": self.programs.names[i], "dataset": self.name}
+                "length": self.lengths[i], "name": self.programs.names[i], "note": self.programs.note(i),
+                "dataset": self.name}
 
 
 def collate(items: list[dict]) -> dict:
@@ -52,7 +55,7 @@ def collate(items: list[dict]) -> dict:
         tokens[i, :m] = x["tokens"]
     return {"vectors": vectors, "extent": extent, "slots": slots, "vector_mask": vector_mask, "tokens": tokens,
             "token_mask": tokens != ID[PAD], "length": torch.tensor([x["length"] for x in items]),
-            "name": [x["name"] for x in items], "dataset": items[0]["dataset"]}
+            "name": [x["name"] for x in items], "note": [x.get("note", "") for x in items], "dataset": items[0]["dataset"]}
 
 
 class WeightsDataModule(LightningDataModule):
@@ -69,13 +72,15 @@ class WeightsDataModule(LightningDataModule):
         sampling_seed: Seed of the training batch order alone (default: the run's ``seed_everything``). Sweeps
             vary it per seed; the programs stay the same.
         predict_files: What ``predict`` decompiles: params files (.npz) or RASP program files (compiled first,
-            so each guess is marked exact or not). Default: the hand-written programs.
+            so each guess is marked exact or not). Default: the hand-written programs and Tracr's library.
+        train_programs: Train on only the first this many programs of the training split (default: all). A
+            data-scaling sweep varies it over one generated set, so every cell tests on the same programs.
     """
 
     def __init__(self, generation: GenerationSettings = GenerationSettings(), encoding: Encoding = Encoding(),
                  batch_size: int = 32, eval_batch_size: int = 128, workers: int = 2,
                  cache_dir: Optional[str] = None, sampling_seed: Optional[int] = None,
-                 predict_files: Optional[list[str]] = None):
+                 predict_files: Optional[list[str]] = None, train_programs: Optional[int] = None):
         super().__init__()
         self.generation = generation if isinstance(generation, GenerationSettings) else GenerationSettings(**generation)
         self.encoding = encoding if isinstance(encoding, Encoding) else Encoding(**encoding)
@@ -99,7 +104,13 @@ class WeightsDataModule(LightningDataModule):
                               f"Use max_chunks >= {-(-self.generation.max_params // e.chunk_size)}")
         self.batch_size, self.eval_batch_size, self.workers, self.cache_dir = batch_size, eval_batch_size, workers, cache_dir
         self.sampling_seed, self.predict_files = sampling_seed, list(predict_files or [])
+        if train_programs is not None and train_programs < 1:
+            raise ConfigError("data.train_programs", f"must be at least 1, got {train_programs}",
+                              "Use a positive count, or null for the whole training split")
+        self.train_programs = train_programs
         self.datasets: dict[str, ProgramDataset] = {}
+        self.unread: dict[str, dict[str, str]] = {}
+        """Per test set, the programs it could not read and why (a library program too large for the canvas)."""
 
     def max_tokens(self) -> int:
         """The longest program's token count: <bos>, six tokens per op at most (aggregate), <eos>."""
@@ -107,7 +118,7 @@ class WeightsDataModule(LightningDataModule):
 
     def setup(self, stage: Optional[str] = None) -> None:
         if stage == "predict":  # only the models to decompile: no training set is generated
-            programs = from_files(self.predict_files) if self.predict_files else hand_written()
+            programs = from_files(self.predict_files) if self.predict_files else hand_written().extend(self._library())
             try:
                 self.datasets["predict"] = ProgramDataset("predict", programs, self.encoding)
             except ConfigError as e:
@@ -117,13 +128,21 @@ class WeightsDataModule(LightningDataModule):
         if "train" in self.datasets:
             return
         splits = read_splits(generate(self.generation, self.cache_dir, self.workers))
-        for name, programs in {**splits, "hand_written": hand_written()}.items():
+        if self.train_programs is not None:
+            splits["train"] = splits["train"].first(self.train_programs, "data.train_programs")
+        for name, programs in {**splits, "hand_written": hand_written(), "library": self._library()}.items():
             self.datasets[name] = ProgramDataset(name, programs, self.encoding)
         sizes = ", ".join(f"{n} {len(d)}" for n, d in self.datasets.items())
         print(f"weights: {sizes} programs", flush=True)
 
+    def _library(self) -> ProgramSet:
+        programs, self.unread["library"] = library_set(self.encoding)
+        for name, why in self.unread["library"].items():
+            print(f"weights: library program {name} is not read: {why}", flush=True)
+        return programs
+
     def eval_names(self, stage: str) -> list[str]:
-        return ["val"] if stage == "val" else ["test", "hand_written"]
+        return ["val"] if stage == "val" else ["test", "hand_written", "library"]
 
     def _loader(self, name: str, train: bool = False) -> DataLoader:
         order = None

@@ -1,113 +1,21 @@
-"""Compiled programs on disk: generated in parallel, in shards, content-keyed like the activation cache.
+"""Compiled programs as data sets: the generated shards read into splits, and the programs never trained on.
 
-A dataset is a folder ``<cache>/weights/<key>/`` whose key hashes every setting that changes its content and
-the code versions below. Each shard is one ``.npz`` written atomically (weights, their offsets, program
-tokens) by one worker process with its own seed, so an interrupted generation resumes with the shards it
-lacks. Reading joins the shards, drops repeated programs (same canonical tokens) and the held-out
-hand-written ones, and splits by program hash, so no program is in two splits.
+Reading joins the shards (:mod:`.generation`), drops repeated programs (same canonical tokens), the held-out
+hand-written ones and Tracr's library programs, and splits by program hash, so no program is in two splits.
 """
 from __future__ import annotations
 
 import hashlib
-import json
-import random
-import time
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
-from multiprocessing import get_context
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 
 from meta_lightning.errors import ConfigError
-from meta_lightning.paths import atomic_write_json, file_lock, resolve_cache_dir
-from meta_lightning.weights import require_tracr
+from meta_lightning.weights.files import flatten
 from meta_lightning.weights.layout import Dims, dims_of
-from meta_lightning.weights.programs import HELD_OUT, Program, sample_program
+from meta_lightning.weights.programs import HELD_OUT, Program
 from meta_lightning.weights.tokens import BOS, EOS, ID, decode, encode
-
-VERSION = 3
-"""Bump when sampling, compiling or storage changes what a key's files hold. 2: shards hold each model's sizes
-(``layout.Dims``), so its parameters can be read as matrices. 3: labels numbered from 1 in each program, so a
-model's weights do not depend on which process compiled it."""
-
-
-@dataclass(frozen=True)
-class GenerationSettings:
-    """What programs to generate; every field is part of the cache key."""
-
-    programs: int = 6000
-    """Programs to compile (accepted ones, before deduplication)."""
-    min_ops: int = 2
-    """Fewest operations after the inputs."""
-    max_ops: int = 4
-    """Most operations after the inputs."""
-    max_params: int = 24576
-    """Programs whose compiled model has more parameters are skipped (the meta-model reads a bounded prefix)."""
-    checks: int = 32
-    """Random inputs on which each compiled model must agree with the RASP evaluator."""
-    shard_size: int = 250
-    """Programs per shard file (the unit of parallel work and of resuming)."""
-    seed: int = 0
-
-
-def dataset_key(settings: GenerationSettings) -> str:
-    blob = json.dumps({**asdict(settings), "version": VERSION}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-def _shard_path(folder: Path, shard: int) -> Path:
-    return folder / f"shard_{shard:05d}.npz"
-
-
-def generate_shard(settings: GenerationSettings, shard: int, folder: str) -> dict:
-    """One worker's shard: sample, check and compile until it holds ``shard_size`` programs (or its share)."""
-    from meta_lightning.weights.compile import compile_and_check, flat_weights
-
-    count = min(settings.shard_size, settings.programs - shard * settings.shard_size)
-    rng = random.Random(f"{settings.seed}:{shard}")
-    weights, dims, tokens, attempts, started = [], [], [], 0, time.perf_counter()
-    while len(tokens) < count:
-        attempts += 1
-        program = sample_program(rng, rng.randint(settings.min_ops, settings.max_ops))
-        model, check = compile_and_check(program, seed=rng.randrange(1 << 30), checks=settings.checks)
-        if not check.ok:
-            continue
-        flat = flat_weights(model)
-        if flat.size > settings.max_params:
-            continue
-        weights.append(flat)
-        dims.append(dims_of(model.params))
-        tokens.append(np.array(encode(program), dtype=np.int16))
-    path = _shard_path(Path(folder), shard)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, weights=np.concatenate(weights), offsets=np.cumsum([0] + [w.size for w in weights]),
-             dims=np.array(dims, dtype=np.int32),
-             tokens=np.concatenate(tokens), token_offsets=np.cumsum([0] + [t.size for t in tokens]))
-    tmp.replace(path)  # atomic: a shard file is whole or absent
-    return {"shard": shard, "programs": count, "attempts": attempts, "seconds": time.perf_counter() - started}
-
-
-def generate(settings: GenerationSettings, cache_dir: Optional[str] = None, workers: int = 2) -> Path:
-    """The dataset's folder, generating the shards it lacks (in ``workers`` processes) first."""
-    require_tracr("data.generation")
-    folder = resolve_cache_dir(cache_dir) / "weights" / dataset_key(settings)
-    folder.mkdir(parents=True, exist_ok=True)
-    shards = -(-settings.programs // settings.shard_size)
-    with file_lock(folder / ".lock"):
-        missing = [s for s in range(shards) if not _shard_path(folder, s).is_file()]
-        if missing:
-            print(f"weights: generating {len(missing)} of {shards} shards in {folder} ({workers} processes)", flush=True)
-            started = time.perf_counter()
-            # spawn: JAX is not fork-safe once initialised
-            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-                for report in pool.map(generate_shard, [settings] * len(missing), missing, [str(folder)] * len(missing)):
-                    print(f"weights: shard {report['shard']}: {report['programs']} programs from "
-                          f"{report['attempts']} sampled, {report['seconds']:.0f} s", flush=True)
-            print(f"weights: generated in {time.perf_counter() - started:.0f} s", flush=True)
-        atomic_write_json(folder / "settings.json", {**asdict(settings), "version": VERSION})
-    return folder
 
 
 @dataclass
@@ -119,9 +27,28 @@ class ProgramSet:
     tokens: list[np.ndarray]
     names: list[str]
     """The hand-written program's name, or "" for a sampled one."""
+    notes: list[str] = field(default_factory=list)
+    """What the report should say beside a program (e.g. why it is outside the grammar); empty for none."""
 
     def __len__(self) -> int:
         return len(self.tokens)
+
+    def note(self, i: int) -> str:
+        return self.notes[i] if i < len(self.notes) else ""
+
+    def first(self, count: int, field: str) -> "ProgramSet":
+        """The first ``count`` programs; a one-line error naming ``field`` when there are fewer."""
+        if count > len(self):
+            raise ConfigError(field, f"{count} programs asked, but the training split holds {len(self)}",
+                              "Lower it, or raise data.generation.programs")
+        return ProgramSet(self.weights[:count], self.dims[:count], self.tokens[:count], self.names[:count],
+                          self.notes[:count])
+
+    def extend(self, other: "ProgramSet") -> "ProgramSet":
+        """This set followed by ``other`` (a new set)."""
+        notes = [self.note(i) for i in range(len(self))] + [other.note(i) for i in range(len(other))]
+        return ProgramSet(self.weights + other.weights, self.dims + other.dims, self.tokens + other.tokens,
+                          self.names + other.names, notes)
 
     def lengths(self) -> list[int]:
         """Ops per program; 0 where the program is not known (a params file read by ``predict``)."""
@@ -147,7 +74,7 @@ def split_of(tokens: np.ndarray, fractions: tuple[float, float] = (0.8, 0.1)) ->
 
 def read_splits(folder: Path) -> dict[str, ProgramSet]:
     """The dataset's train/val/test splits, deduplicated, without the held-out programs."""
-    held = {tuple(encode(p)) for p in HELD_OUT.values()}
+    held = never_trained()
     seen: set[tuple] = set()
     splits = {s: ProgramSet([], [], [], []) for s in ("train", "val", "test")}
     for path in sorted(folder.glob("shard_*.npz")):
@@ -178,11 +105,44 @@ def hand_written() -> ProgramSet:
     return out
 
 
+def never_trained() -> frozenset[tuple]:
+    """Tokens of the programs kept out of training: the hand-written ones, and Tracr's library programs that
+    the grammar can write."""
+    from meta_lightning.weights.library import library
+
+    library_programs = [p.program for p in library() if p.program is not None]
+    return frozenset(tuple(encode(p)) for p in list(HELD_OUT.values()) + library_programs)
+
+
+def library_set(encoding) -> tuple[ProgramSet, dict[str, str]]:
+    """Tracr's library programs as compiled by the library, checked against the RASP evaluator: those that
+    ``encoding`` can read, with a note where the grammar cannot write them (their truth is then only <bos>
+    <eos>, so they are never exact); and, by name, why each other program is not read."""
+    from meta_lightning.weights.library import compiled_library
+
+    out, unread = ProgramSet([], [], [], [], []), {}
+    for p in compiled_library():
+        if p.params is None:
+            unread[p.name] = p.checked
+            continue
+        try:
+            encoding.check(dims_of(p.params))
+        except ConfigError as e:
+            unread[p.name] = f"too large to read: {e.problem} ({e.field})" + (f"; {p.reason}" if p.reason else "")
+            continue
+        out.weights.append(flatten(p.params).astype(np.float32))
+        out.dims.append(dims_of(p.params))
+        out.tokens.append(np.array(encode(p.program) if p.program else [ID[BOS], ID[EOS]], dtype=np.int64))
+        out.names.append(p.name)
+        out.notes.append(f"outside the grammar: {p.reason}" if p.program is None else "")
+    return out, unread
+
+
 def from_files(paths: list[str], field: str = "data.predict_files") -> ProgramSet:
     """Compiled models to decompile: params files (.npz, ``files.save_params``), or RASP program files (any
     other suffix), compiled with Tracr first and kept with their program, so ``predict`` can say if it is exact."""
     from meta_lightning.weights.compile import compile_program_file
-    from meta_lightning.weights.files import flatten, load_params
+    from meta_lightning.weights.files import load_params
 
     out = ProgramSet([], [], [], [])
     for i, path in enumerate(paths):

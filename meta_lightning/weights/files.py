@@ -14,7 +14,7 @@ import numpy as np
 
 from meta_lightning.errors import ConfigError
 from meta_lightning.weights.layout import dims_of, shapes
-from meta_lightning.weights.programs import COMPARISONS, MAPS, SEQUENCE_MAPS, Op, Program, check_program
+from meta_lightning.weights.programs import Op, Program, check_program, functions
 
 
 def flatten(params: dict) -> np.ndarray:
@@ -105,9 +105,9 @@ def parse_program(text: str, field: str = "--program") -> Program:
             fn, args = parts[0], parts[1:]
         else:  # Select(keys, queries, comparison)[, values]
             fn, args = parts[2], parts[:2] + parts[3:]
-        known = {"map": MAPS, "sequence_map": SEQUENCE_MAPS}.get(kind, COMPARISONS)
+        known = functions(kind)
         if fn not in known:
-            what = "function" if kind in ("map", "sequence_map") else "comparison"
+            what = "function" if kind in ("map", "sequence_map") else "predicate"
             raise ConfigError(f"{field} line {number}", f"unknown {what} {fn!r}", f"Use one of: {', '.join(known)}")
         refs = tuple(int(a[1:]) if re.fullmatch(r"v\d+", a) else a for a in args)
         ops.append(Op(kind, fn, refs, match.group(2) == "numerical"))

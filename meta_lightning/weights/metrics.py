@@ -16,7 +16,8 @@ class ProgramRows:
     right: int = 0
     tokens: int = 0
     rows: list[dict] = field(default_factory=list)
-    """``{"length", "exact", "name"}`` per program."""
+    """``{"length", "exact", "name"}`` per program, and for a named one its ``details`` (the guess, its token
+    accuracy, a note such as "outside the grammar")."""
 
 
 class ProgramMetrics:
@@ -28,11 +29,13 @@ class ProgramMetrics:
     def reset(self, stage: str) -> None:
         self.results = {k: v for k, v in self.results.items() if not k.startswith(f"{stage}/")}
 
-    def update(self, stage: str, name: str, right: int, tokens: int, lengths, exact, names) -> None:
+    def update(self, stage: str, name: str, right: int, tokens: int, lengths, exact, names, details=None) -> None:
         r = self.results.setdefault(f"{stage}/{name}", ProgramRows())
         r.right += right
         r.tokens += tokens
-        r.rows += [{"length": int(n), "exact": bool(e), "name": s} for n, e, s in zip(lengths, exact, names)]
+        details = details or [{}] * len(names)
+        r.rows += [{"length": int(n), "exact": bool(e), "name": s, **({"details": d} if s and d else {})}
+                   for n, e, s, d in zip(lengths, exact, names, details)]
 
     def gathered(self, stage: str) -> dict[str, ProgramRows]:
         """This stage's rows of every rank (all ranks call this together under DDP)."""
@@ -61,4 +64,5 @@ def program_entry(r: ProgramRows) -> dict:
     named = [x for x in rows if x["name"]]
     if named:
         entry["programs_exact"] = {x["name"]: x["exact"] for x in named}
+        entry["per_program"] = {x["name"]: {"exact": x["exact"], **x.get("details", {})} for x in named}
     return entry

@@ -100,13 +100,15 @@ class WeightsMetaModel(LightningModule):
     def _eval(self, stage: str, batch: dict) -> None:
         loss, right, count = self.net.loss_and_token_accuracy(batch)
         guess = self.net.greedy(batch)
-        exact = []
+        exact, details = [], []
         for i in range(len(count)):
             target = batch["tokens"][i][batch["token_mask"][i]]
             written = guess[i][guess[i] != ID[PAD]]
             exact.append(len(written) == len(target) and bool((written == target).all()))
+            details.append({"guess": readable(written.tolist())[0], "token_accuracy": int(right[i]) / max(int(count[i]), 1),
+                            **({"note": batch["note"][i]} if batch["note"][i] else {})} if batch["name"][i] else {})
         self.metrics.update(stage, batch["dataset"], int(right.sum()), int(count.sum()), batch["length"], exact,
-                            batch["name"])
+                            batch["name"], details)
         self.log(f"{stage}/{batch['dataset']}/loss", loss, batch_size=len(count), add_dataloader_idx=False)
 
     def validation_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> None:
@@ -124,8 +126,10 @@ class WeightsMetaModel(LightningModule):
             truth = batch["tokens"][i][batch["token_mask"][i]].tolist()
             text, well_formed = readable(ids)
             row = {"file": name, "program": text, "well_formed": well_formed, "exact": None}
-            if len(truth) > 2:  # known: a program file, or a hand-written program
+            if len(truth) > 2:  # known: a program file, or a hand-written or library program
                 row.update(exact=ids == truth, truth=readable(truth)[0])
+            if batch["note"][i]:  # e.g. a library program outside the grammar
+                row["note"] = batch["note"][i]
             rows.append(row)
         return rows
 

@@ -26,6 +26,9 @@ class ProgramReporter(Callback):
 
     def on_test_epoch_end(self, trainer, module) -> None:
         datasets = self._log(module, "test")
+        for name, unread in getattr(trainer.datamodule, "unread", {}).items():
+            if name in datasets and unread:
+                datasets[name]["not_read"] = dict(unread)
         if not trainer.is_global_zero:
             return
         if self.baseline is not None:

@@ -9,21 +9,23 @@ from __future__ import annotations
 
 from meta_lightning.weights.programs import (
     ARITY,
-    COMPARISONS,
     INPUTS,
     KINDS,
+    LINEAR,
     MAPS,
+    PREDICATES,
     SEQUENCE_MAPS,
     Op,
     Program,
     check_program,
     describe,
+    functions,
 )
 
 PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
 MAX_OPS = 8
 ENCODINGS = ("categorical", "numerical")
-VOCAB: tuple[str, ...] = ((PAD, BOS, EOS) + KINDS + tuple(MAPS) + tuple(SEQUENCE_MAPS) + COMPARISONS + INPUTS
+VOCAB: tuple[str, ...] = ((PAD, BOS, EOS) + KINDS + tuple(MAPS) + tuple(SEQUENCE_MAPS) + PREDICATES + INPUTS
                           + tuple(f"v{i}" for i in range(MAX_OPS)) + ENCODINGS)
 ID = {token: i for i, token in enumerate(VOCAB)}
 assert len(ID) == len(VOCAB), "every token of the vocabulary is distinct"
@@ -85,9 +87,11 @@ def allowed_next(prefix: list[int]) -> list[int]:
         return [ID[t] for t in kinds + ([EOS] if ops else [])]
     kind = rest[0]
     if len(rest) == 1:
-        return [ID[t] for t in {"map": MAPS, "sequence_map": SEQUENCE_MAPS}.get(kind, COMPARISONS)]
+        return [ID[t] for t in functions(kind)]
     if len(rest) < 2 + ARITY[kind]:
         return [ID[t] for t in list(INPUTS) + [f"v{i}" for i in range(ops)]]
+    if kind == "sequence_map" and rest[1] not in LINEAR:  # numerical sequence maps are linear
+        return [ID[ENCODINGS[0]]]
     return [ID[t] for t in ENCODINGS]
 
 

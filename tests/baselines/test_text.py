@@ -31,7 +31,7 @@ def test_yes_and_no_tokens_never_share_an_id(folder):
 
 @pytest.mark.parametrize("max_tokens", [1 << 30, 40])  # one batch; a token budget that splits it
 @pytest.mark.parametrize("arch", ["llama", "gpt2"])  # rotary and absolute positions
-def test_batched_left_padded_answers_equal_one_prompt_at_a_time(tmp_path, arch, max_tokens, no_amx):  # float32: bf16 batches differ
+def test_batched_left_padded_answers_equal_one_prompt_at_a_time(tmp_path, arch, max_tokens, no_amx):  # float32: bf16 differs
     loaded = load_model(str(save_byte_model(tmp_path / arch, arch)))
     prompts = ["short prompt", "a much longer prompt than the first one, padded on the left of the other", "x"]
     batched = p_yes(loaded, prompts, batch_size=3, max_tokens=max_tokens)

@@ -48,12 +48,19 @@ def test_fit_trains_tests_and_runs_the_random_weights_baseline(fitted):
     assert summary["inputs"] == "real" and summary["metric"] == "exact_match" and summary["baselines_pending"] == []
     assert summary_state(run / "summary.json") == "complete" and not list(run.glob("summary_*.json"))
     for datasets in (summary["datasets"], summary["baselines"]["random"]):
-        assert set(datasets) == {"test", "hand_written"}
+        assert set(datasets) == {"test", "hand_written", "library"}
         hand = datasets["hand_written"]
         assert hand["programs"] == 4 and set(hand["programs_exact"]) == {"length", "reverse", "sort", "histogram"}
         lo, hi = hand["exact_match_ci95"]
         assert lo <= hand["exact_match"] <= hi and 0 <= hand["token_accuracy"] <= 1
         assert set(hand["by_length"]) == {"1", "2", "4"}
+        # Tracr's library: a row per program read, the 3 the canvas cannot hold named with the reason
+        library = datasets["library"]
+        assert library["programs"] == 10 and set(library["not_read"]) == {
+            "make_shuffle_dyck", "make_shuffle_dyck2", "make_nary_sequencemap"}
+        assert "too large to read" in library["not_read"]["make_shuffle_dyck"]
+        row = library["per_program"]["make_sort"]
+        assert set(row) >= {"exact", "guess", "token_accuracy"} and 0 <= row["token_accuracy"] <= 1
     assert (run / "config.yaml").is_file() and "kind: weights" in (run / "config.yaml").read_text()
     assert (run / "checkpoints" / "last.ckpt").is_file()  # what the README's decompile line and sweeps' resume use
 

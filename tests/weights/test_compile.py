@@ -84,3 +84,32 @@ def test_a_programs_weights_do_not_depend_on_what_was_compiled_before(monkeypatc
     for start in (8, 98, 5):  # a process that has built RASP before: at 8 the maps are map_9 and map_10
         monkeypatch.setattr(rasp.RASPExpr, "_ids", itertools.count(start))
         assert np.array_equal(flat_weights(compile_program(two_maps)), first)
+
+
+NEW_KINDS = {
+    # make_sort's tie-break: x + index/5 makes repeated keys distinct, so sort works on any tokens
+    "tiebreak": (Op("sequence_map", "tiebreak", ("tokens", "indices")), Op("selector_width", "LT", (0, 0)),
+                 Op("aggregate", "EQ", (1, "indices", "tokens"))),
+    # make_count's predicate of the key alone
+    "key predicate": (Op("selector_width", "key_is_zero", ("tokens", "tokens")),),
+    # make_pair_balance's linear difference of two numerical values
+    "linear numerical": (Op("map", "is_zero", ("tokens",), True), Op("aggregate", "LEQ", ("indices", "indices", 0), True),
+                         Op("map", "is_one", ("tokens",), True), Op("aggregate", "LEQ", ("indices", "indices", 2), True),
+                         Op("sequence_map", "sub", (1, 3), True)),
+}
+
+
+@needs_tracr
+@pytest.mark.parametrize("name", NEW_KINDS)
+def test_each_new_op_kind_compiles_to_what_the_evaluator_computes(name):
+    from meta_lightning.weights.compile import check_compiled, compile_and_check, compile_program, evaluate
+
+    model, check = compile_and_check(NEW_KINDS[name])
+    assert check.ok, check.reason
+    if name == "tiebreak":  # repeated tokens too: [3, 1, 3] sorts to [1, 3, 3]
+        assert evaluate(NEW_KINDS[name], [[3, 1, 3]])[0] == [[1, 3, 3]]
+        assert check_compiled(NEW_KINDS[name], compile_program(NEW_KINDS[name]), [[3, 1, 3], [0, 0, 0, 4]]).ok
+    if name == "key predicate":
+        assert evaluate(NEW_KINDS[name], [[0, 2, 0]])[0] == [[2, 2, 2]]
+    if name == "linear numerical":  # the running share of 0s minus that of 1s
+        assert evaluate(NEW_KINDS[name], [[0, 1, 1, 2]])[0] == [pytest.approx([1, 0, -1 / 3, -1 / 4])]

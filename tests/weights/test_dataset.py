@@ -43,14 +43,17 @@ def test_bad_settings_are_named_before_anything_is_generated(options, needle):
 @needs_tracr
 @pytest.mark.slow
 def test_generation_is_cached_by_content_resumes_shards_and_splits_without_overlap(tmp_path, capsys):
-    from meta_lightning.weights.dataset import GenerationSettings, generate, read_splits
+    from meta_lightning.weights.dataset import read_splits
+    from meta_lightning.weights.generation import GenerationSettings, generate
     from meta_lightning.weights.layout import dims_of, unflatten
     from meta_lightning.weights.programs import HELD_OUT
 
     settings = GenerationSettings(**SMALL)
     folder = generate(settings, str(tmp_path), workers=1)
     shards = sorted(folder.glob("shard_*.npz"))
-    assert len(shards) == 2 and "generating 2 of 2 shards" in capsys.readouterr().out
+    out = capsys.readouterr()
+    assert len(shards) == 2 and "generating 2 of 2 shards" in out.out
+    assert "weights: generated 16 programs from " in out.out and "programs kept: 100%" in out.err  # the bar
     before = {p.name: p.read_bytes() for p in shards}
     shards[1].unlink()  # an interrupted run: the missing shard is made again, the same as before
     assert generate(settings, str(tmp_path), workers=1) == folder
@@ -68,7 +71,8 @@ def test_generation_is_cached_by_content_resumes_shards_and_splits_without_overl
 @needs_tracr
 @pytest.mark.slow
 def test_a_damaged_shard_is_named_with_the_fix(tmp_path):
-    from meta_lightning.weights.dataset import GenerationSettings, generate, read_splits
+    from meta_lightning.weights.dataset import read_splits
+    from meta_lightning.weights.generation import GenerationSettings, generate
 
     folder = generate(GenerationSettings(**SMALL), str(tmp_path), workers=1)
     (folder / "shard_00000.npz").write_bytes(b"not a shard")
@@ -94,3 +98,15 @@ def test_the_sampling_seed_sets_the_batch_order_alone():
 
     assert order(1) == order(1) and order(1) != order(2)
     assert sorted(t for b in order(1) for t in b) == sorted(t for b in order(2) for t in b)  # the same programs
+
+
+def test_a_training_subset_is_the_first_programs_and_asking_too_many_is_named():
+    from meta_lightning.weights.dataset import ProgramSet
+    from meta_lightning.weights.layout import Dims
+
+    programs = ProgramSet([np.zeros(2)] * 3, [Dims(1, 2, 3, 4)] * 3, [np.array([1, 2])] * 3, ["a", "b", "c"])
+    assert programs.first(2, "data.train_programs").names == ["a", "b"]
+    with pytest.raises(ConfigError, match="^data.train_programs: 4 programs asked, but the training split holds 3"):
+        programs.first(4, "data.train_programs")
+    with pytest.raises(ConfigError, match="^data.train_programs: must be at least 1, got 0"):
+        WeightsDataModule(train_programs=0)

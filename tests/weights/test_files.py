@@ -21,7 +21,7 @@ def test_printed_programs_parse_back_to_themselves():
     ("v1 = categorical(Map(inc, tokens))", "--program line 1: cannot read 'v1 = categorical(Map(inc, tokens))'. Write v0 ="),
     ("v0 = categorical(Mop(inc, tokens))", "--program line 1: unknown operation"),
     ("v0 = categorical(Map(triple, tokens))", "--program line 1: unknown function 'triple'. Use one of: inc, dec"),
-    ("v0 = categorical(SelectorWidth(Select(tokens, tokens, ABOUT)))", "--program line 1: unknown comparison 'ABOUT'"),
+    ("v0 = categorical(SelectorWidth(Select(tokens, tokens, ABOUT)))", "--program line 1: unknown predicate 'ABOUT'"),
     ("v0 = categorical(Map(inc, v3))", "--program: op 0 reads 3, which is neither an input nor an earlier op"),
     ("", "--program: a program needs at least one op"),
 ])

@@ -33,7 +33,7 @@ def test_a_weights_sweep_generates_once_runs_its_cells_and_reports_exact_match(t
                      "kind=matrices__seed0", "kind=matrices__seed1"]
     for cell in cells:
         summary = json.loads((tmp_path / "sweep" / "cells" / cell / "summary.json").read_text())
-        assert summary["metric"] == "exact_match" and set(summary["baselines"]["random"]) == {"test", "hand_written"}
+        assert summary["metric"] == "exact_match" and set(summary["baselines"]["random"]) == {"test", "hand_written", "library"}
     main(["report", str(tmp_path / "sweep")])
     table = list(csv.DictReader((tmp_path / "sweep" / "report.csv").open()))
     assert [r["cell"] for r in table] == ["kind=matrices", "kind=chunks"]

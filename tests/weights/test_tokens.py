@@ -50,3 +50,24 @@ def test_the_grammar_admits_every_real_program_and_nothing_malformed():
             ids.append(rng.choice(allowed_next(ids)))
         assert ids[-1] == ID[EOS]  # at most MAX_OPS ops, then only <eos>
         decode(ids)
+
+
+def test_the_new_op_kinds_round_trip_through_tokens_and_the_parser():
+    from meta_lightning.weights.files import parse_program
+    from meta_lightning.weights.programs import Op, describe
+
+    program = (Op("sequence_map", "tiebreak", ("tokens", "indices")), Op("selector_width", "key_le2", (0, 0)),
+               Op("map", "is_one", ("tokens",), True), Op("aggregate", "LEQ", ("indices", "indices", 2), True),
+               Op("sequence_map", "add", (3, 3), True), Op("sequence_map", "max", (1, 4)))
+    assert decode(encode(program)) == program
+    assert parse_program(describe(program)) == program
+    assert "SelectorWidth(Select(v0, v0, key_le2))" in describe(program)
+
+
+def test_only_linear_sequence_maps_may_be_numerical():
+    from meta_lightning.weights.tokens import allowed_next
+
+    prefix = [ID[t] for t in (BOS, "sequence_map", "mul", "tokens", "indices")]
+    assert allowed_next(prefix) == [ID["categorical"]]
+    prefix = [ID[t] for t in (BOS, "sequence_map", "sub", "tokens", "indices")]
+    assert allowed_next(prefix) == [ID["categorical"], ID["numerical"]]
