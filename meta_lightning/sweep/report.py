@@ -36,6 +36,8 @@ class Group:
     """Of those, the summary.json files that exist but cannot be read (rerun their cells)."""
     metric: str = "accuracy"
     """What the numbers are: ``accuracy`` (activation runs) or ``exact_match`` (weight-reading runs)."""
+    by_length: dict[str, list[float]] = field(default_factory=dict)
+    """Weight-reading runs: program length -> exact match on the sampled test programs of each seed."""
 
 
 def _mean_sd(values: list[float]) -> tuple[float, float]:
@@ -76,6 +78,8 @@ def collect(sweep_dir: Path) -> list[Group]:
                 g.held_out.setdefault(name, []).append(entry[entry.get("metric", metric)])
             else:
                 g.trained.setdefault(name, []).append(summary.validation.get(name, entry[entry.get("metric", metric)]))
+        for length, entry in summary.datasets.get("test", {}).get("by_length", {}).items():
+            g.by_length.setdefault(length, []).append(entry["exact_match"])
         for baseline, datasets in summary.baselines.items():
             for name, entry in datasets.items():
                 if entry["held_out"]:
@@ -213,10 +217,18 @@ def write_report(sweep_dir: Path) -> dict[str, Path]:
         raise ConfigError("SWEEP_DIR", f"no finished cell under {sweep_dir}/cells yet", "Wait for a cell to finish")
     sweep_dir = Path(sweep_dir)
     paths = {"csv": sweep_dir / "report.csv", "md": sweep_dir / "report.md", "png": sweep_dir / "report.png"}
+    from meta_lightning.sweep.lengths import length_figure, length_table
+
+    figures = {"png": figure(groups)}
+    markdown = to_markdown(groups)
+    if any(g.by_length for g in groups):  # a weights sweep: exact match by program length, per cell
+        paths["lengths_png"] = sweep_dir / "report_lengths.png"
+        figures["lengths_png"] = length_figure(groups, BASELINE)
+        markdown += "\n" + length_table(groups, BASELINE)
     atomic_write_text(paths["csv"], to_csv(groups))
-    atomic_write_text(paths["md"], to_markdown(groups))
-    fig = figure(groups)
-    tmp = paths["png"].with_name(".report.png.tmp")
-    fig.savefig(tmp, format="png", dpi=120)
-    tmp.replace(paths["png"])
+    atomic_write_text(paths["md"], markdown)
+    for key, fig in figures.items():
+        tmp = paths[key].with_name(f".{paths[key].name}.tmp")
+        fig.savefig(tmp, format="png", dpi=120)
+        tmp.replace(paths[key])
     return paths

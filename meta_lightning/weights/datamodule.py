@@ -128,6 +128,13 @@ class WeightsDataModule(LightningDataModule):
         if "train" in self.datasets:
             return
         splits = read_splits(generate(self.generation, self.cache_dir, self.workers))
+        for name, programs in splits.items():  # a sampled program the canvas cannot hold is left out, and counted
+            splits[name], skipped = programs.fitting(self.encoding)
+            if skipped and not len(splits[name]):
+                raise ConfigError("data.encoding", f"none of the {skipped} {name} programs fits it",
+                                  "Raise its rows, cols or max_layers, or lower data.generation.max_params")
+            if skipped:
+                print(f"weights: {skipped} {name} programs are larger than data.encoding holds: left out", flush=True)
         if self.train_programs is not None:
             splits["train"] = splits["train"].first(self.train_programs, "data.train_programs")
         for name, programs in {**splits, "hand_written": hand_written(), "library": self._library()}.items():

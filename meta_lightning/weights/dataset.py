@@ -41,8 +41,22 @@ class ProgramSet:
         if count > len(self):
             raise ConfigError(field, f"{count} programs asked, but the training split holds {len(self)}",
                               "Lower it, or raise data.generation.programs")
-        return ProgramSet(self.weights[:count], self.dims[:count], self.tokens[:count], self.names[:count],
-                          self.notes[:count])
+        return self.subset(list(range(count)))
+
+    def subset(self, keep: list[int]) -> "ProgramSet":
+        return ProgramSet([self.weights[i] for i in keep], [self.dims[i] for i in keep], [self.tokens[i] for i in keep],
+                          [self.names[i] for i in keep], [self.note(i) for i in keep])
+
+    def fitting(self, encoding) -> tuple["ProgramSet", int]:
+        """The programs whose compiled model ``encoding`` can read, and how many it cannot."""
+        keep = []
+        for i, dims in enumerate(self.dims):
+            try:
+                encoding.check(dims)
+                keep.append(i)
+            except ConfigError:
+                pass
+        return (self if len(keep) == len(self) else self.subset(keep)), len(self) - len(keep)
 
     def extend(self, other: "ProgramSet") -> "ProgramSet":
         """This set followed by ``other`` (a new set)."""

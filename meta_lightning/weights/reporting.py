@@ -39,6 +39,8 @@ class ProgramReporter(Callback):
                                         log_dir=str(path.parent), details={"inputs": module.hparams.inputs}))
         print(json.dumps({"inputs": module.hparams.inputs, **{k: {m: v[m] for m in ("programs", "token_accuracy",
               "exact_match", "exact_match_ci95")} for k, v in datasets.items()}}, indent=1), flush=True)
+        if "library" in datasets:
+            print(library_rows(datasets["library"]), flush=True)
 
     @staticmethod
     def _log(module, stage: str) -> dict:
@@ -47,3 +49,17 @@ class ProgramReporter(Callback):
             module.log(f"{stage}/{name}/exact_match", entry["exact_match"], add_dataloader_idx=False)
             module.log(f"{stage}/{name}/token_acc", entry["token_accuracy"], add_dataloader_idx=False)
         return datasets
+
+
+def library_rows(entry: dict) -> str:
+    """Tracr's library, a line per program: exact or not, token accuracy, the guess (its first line), and
+    the programs not read with the reason."""
+    rows = entry.get("per_program", {})
+    lines = [f"Tracr's library: {sum(r['exact'] for r in rows.values())} of {len(rows) + len(entry.get('not_read', {}))} "
+             "exact"]
+    for name, row in rows.items():
+        guess = row.get("guess", "").replace("\n", "; ")
+        lines.append(f"  {name:<22} {'exact' if row['exact'] else 'wrong':<5}  token acc {row.get('token_accuracy', 0):.2f}  "
+                     + (f"({row['note']}) " if row.get("note") else "") + guess)
+    lines += [f"  {name:<22} not read: {why}" for name, why in entry.get("not_read", {}).items()]
+    return "\n".join(lines)

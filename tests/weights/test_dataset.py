@@ -66,6 +66,10 @@ def test_generation_is_cached_by_content_resumes_shards_and_splits_without_overl
     for split in splits.values():  # each model's stored sizes read its flat weights back as whole matrices
         assert all(dims_of(unflatten(w, d)) == d for w, d in zip(split.weights, split.dims))
     assert not set(seen) & {tuple(encode(p)) for p in HELD_OUT.values()}
+    # a canvas too small for every program is named, not an empty training set
+    tiny = WeightsDataModule(generation=SMALL, encoding={"rows": 4}, cache_dir=str(tmp_path), workers=1)
+    with pytest.raises(ConfigError, match="^data.encoding: none of the .* programs fits it"):
+        tiny.setup("fit")
 
 
 @needs_tracr
@@ -110,3 +114,14 @@ def test_a_training_subset_is_the_first_programs_and_asking_too_many_is_named():
         programs.first(4, "data.train_programs")
     with pytest.raises(ConfigError, match="^data.train_programs: must be at least 1, got 0"):
         WeightsDataModule(train_programs=0)
+
+
+def test_sampled_programs_the_canvas_cannot_hold_are_left_out_and_counted():
+    from meta_lightning.weights.dataset import ProgramSet
+    from meta_lightning.weights.encoding import Encoding
+    from meta_lightning.weights.layout import Dims
+
+    small, wide = Dims(2, 20, 7, 12), Dims(2, 90, 7, 12)  # 90 residual rows: more than the canvas's 72
+    programs = ProgramSet([np.zeros(1)] * 3, [small, wide, small], [np.array([1, 2])] * 3, ["a", "b", "c"])
+    kept, skipped = programs.fitting(Encoding(rows=72))
+    assert kept.names == ["a", "c"] and skipped == 1

@@ -42,3 +42,7 @@ def test_a_weights_sweep_generates_once_runs_its_cells_and_reports_exact_match(t
         assert 0 <= float(row["hand_written_random_exact_mean"]) <= 1
     assert "test exact (mean ± sd)" in (tmp_path / "sweep" / "report.md").read_text()
     assert (tmp_path / "sweep" / "report.png").stat().st_size > 0
+    # exact match by program length per cell, beside Tracr's library
+    report = (tmp_path / "sweep" / "report.md").read_text()
+    assert "Exact match by program length (sampled test programs):" in report and "| Tracr's library |" in report
+    assert (tmp_path / "sweep" / "report_lengths.png").stat().st_size > 0
