@@ -121,7 +121,7 @@ class ActivationCapturer:
         for i, e in enumerate(examples):
             if len(e) == 0:
                 raise ConfigError("examples", f"example {i} has no tokens", "Drop empty examples before capture")
-        wanted_all = [self.positions.resolve(len(e), e.assistant_start) for e in examples]
+        wanted_all = [self.positions.resolve(len(e), e.assistant_start, system_end=e.system_end) for e in examples]
         results: list[Optional[torch.Tensor]] = [None] * len(examples)
         model, device = self.loaded.model, self.loaded.device
         pad_id = self.loaded.tokenizer.pad_token_id or 0

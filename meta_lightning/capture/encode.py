@@ -17,6 +17,9 @@ class EncodedText:
     input_ids: list[int]
     assistant_start: Optional[int] = None
     """Index of the first token of the last assistant turn, or None when there is none."""
+    system_end: Optional[int] = None
+    """How many tokens come before the first user message's text (the system prompt, or the chat template's
+    default one, and the user turn's header), or None when there is no user message."""
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -27,6 +30,26 @@ def render_chat(tokenizer, messages: Sequence[Message], add_generation_prompt: b
         return tokenizer.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=add_generation_prompt)
     text = "".join(f"{_ROLE_NAMES.get(m['role'], m['role'].title())}: {m['content']}\n\n" for m in messages)
     return text + ("Assistant:" if add_generation_prompt else "")
+
+
+_MARK = "\u2063\u2063"  # invisible separators: a text no message holds, to find where the first user message starts
+
+
+def _first_user_char(tokenizer, messages: list, add_generation_prompt: bool) -> Optional[int]:
+    """Where the first user message's text starts in the rendered chat (what comes before it does not
+    depend on that text), or None when there is none."""
+    first = next((i for i, m in enumerate(messages) if m["role"] == "user"), None)
+    if first is None:
+        return None
+    marked = [dict(m, content=_MARK) if i == first else m for i, m in enumerate(messages)]
+    at = render_chat(tokenizer, marked, add_generation_prompt).find(_MARK)
+    return None if at < 0 else at
+
+
+def _tokens_before(tokenizer, enc, text: str, char: int, templated: bool) -> int:
+    if tokenizer.is_fast:  # tokens that start before the character
+        return sum(1 for a, b in enc["offset_mapping"] if b > a and a < char)
+    return len(tokenizer(text[:char], add_special_tokens=not templated)["input_ids"])
 
 
 def encode_chat(tokenizer, messages: Sequence[Message], add_generation_prompt: bool = True) -> EncodedText:
@@ -52,4 +75,6 @@ def encode_chat(tokenizer, messages: Sequence[Message], add_generation_prompt: b
             start = next((i for i, (a, b) in enumerate(enc["offset_mapping"]) if b > char), None)
         else:
             start = len(tokenizer(prefix, add_special_tokens=not templated)["input_ids"])
-    return EncodedText(ids, start)
+    user = _first_user_char(tokenizer, messages, add_generation_prompt)
+    system_end = None if user is None else _tokens_before(tokenizer, enc, text, user, templated)
+    return EncodedText(ids, start, system_end)

@@ -7,7 +7,10 @@ Accepted forms:
   cost that covers short conversations whole;
 - ``"all"``: every token (examples then differ in length);
 - ``"assistant"``: the first token of the last assistant turn (its header), where the model starts to reply;
-- a list of ints: explicit indices, negative from the end.
+- a list of ints: explicit indices, negative from the end;
+- ``"system+"`` before any of the named forms (``"system+tail:32"``): also every token before the first user
+  message, where a system prompt lives (or the chat template's default one), however long the conversation.
+  ``"system"`` alone reads only those.
 """
 from __future__ import annotations
 
@@ -18,17 +21,21 @@ from meta_lightning.errors import ConfigError
 
 PositionSpec = Union[str, int, Sequence[int]]
 
-_FIX = "Use 'last', 'last:K', 'tail:K', 'all', 'assistant' or a list of token indices"
+_FIX = "Use 'last', 'last:K', 'tail:K', 'all', 'assistant', 'system', 'system+' before one of those, or a list of token indices"
 
 
 @dataclass(frozen=True)
 class Positions:
-    kind: str  # last | tail | all | assistant | indices
+    kind: str  # last | tail | all | assistant | indices | none (only the system part)
     count: int = 1
     indices: tuple[int, ...] = ()
+    system: bool = False
+    """Also read every token before the first user message (the system prompt)."""
 
     def canonical(self) -> str:
         """A stable text form, for cache keys and logs."""
+        if self.system:
+            return "system" if self.kind == "none" else "system+" + Positions(self.kind, self.count).canonical()
         if self.kind == "last":
             return "last" if self.count == 1 else f"last:{self.count}"
         if self.kind == "tail":
@@ -41,15 +48,33 @@ class Positions:
     def fixed_count(self) -> "int | None":
         """Positions read per example, or None when it depends on the example's length (``all``; ``tail:K`` reads
         at most K)."""
+        if self.system:
+            return None
         return {"last": self.count, "indices": len(self.indices), "assistant": 1}.get(self.kind)
 
     @property
     def at_most(self) -> "int | None":
-        """The most positions one example gives, or None for ``all``."""
+        """The most positions one example gives, or None for ``all`` and the system part (its length varies)."""
+        if self.system:
+            return None
         return self.count if self.kind == "tail" else self.fixed_count
 
-    def resolve(self, length: int, assistant_start: Optional[int] = None, field: str = "positions") -> list[int]:
-        """Token indices (0-based, unpadded) for one example of ``length`` tokens."""
+    def resolve(self, length: int, assistant_start: Optional[int] = None, field: str = "positions",
+                system_end: Optional[int] = None) -> list[int]:
+        """Token indices (0-based, unpadded, ascending) for one example of ``length`` tokens; ``system_end`` is
+        the number of tokens before its first user message (:class:`~meta_lightning.capture.encode.EncodedText`)."""
+        if not self.system:
+            return self._resolve(length, assistant_start, field)
+        if system_end is None:
+            raise ConfigError(field, "'system' needs examples encoded from chat messages with a user message",
+                              "Encode with encode_chat, or drop 'system'")
+        rest = [] if self.kind == "none" else self._resolve(length, assistant_start, field)
+        out = sorted(set(range(min(system_end, length))) | set(rest))
+        if not out:
+            raise ConfigError(field, "an example has no token before its first user message", "Drop 'system' or add 'tail:K'")
+        return out
+
+    def _resolve(self, length: int, assistant_start: Optional[int], field: str) -> list[int]:
         if self.kind == "last":
             if self.count > length:
                 raise ConfigError(field, f"last:{self.count} asks for more tokens than an example of {length} has",
@@ -85,6 +110,13 @@ def parse_positions(spec: PositionSpec, field: str = "positions") -> Positions:
             raise ConfigError(field, f"cannot read {spec!r}: a list must hold token indices", _FIX)
         return Positions("indices", indices=tuple(spec))
     text = str(spec).strip()
+    if text == "system":
+        return Positions("none", system=True)
+    if text.startswith("system+"):
+        rest = parse_positions(text[len("system+"):], field)
+        if rest.system or rest.kind == "indices":
+            raise ConfigError(field, f"cannot read {text!r}: 'system+' goes before one named form", _FIX)
+        return Positions(rest.kind, rest.count, system=True)
     if text in ("last", "all", "assistant"):
         return Positions(text)
     kind, _, number = text.partition(":")

@@ -88,6 +88,26 @@ def test_assistant_position_reads_the_assistant_header():
     assert rel_err(result.activations[0], want) < 1e-5
 
 
+@pytest.mark.parametrize("template", [True, False])
+def test_system_positions_read_the_system_prompt_however_long_the_chat(template):
+    loaded = tiny_loaded("llama")
+    tok = tiny_tokenizer()
+    if not template:  # a base model: a plain "System: ... User: ..." transcript
+        tok.chat_template = None
+    messages = [{"role": "system", "content": "speak a cat"}, {"role": "user", "content": "hello world"},
+                {"role": "assistant", "content": "the cat sat on the mat " * 4}, {"role": "user", "content": "say more"}]
+    encoded = encode_chat(tok, messages, add_generation_prompt=True)
+    before = tok.decode(encoded.input_ids[:encoded.system_end])
+    assert "speak a cat" in before and "hello" not in before  # the system prompt, then the first user message
+    assert tok.convert_ids_to_tokens(encoded.input_ids[encoded.system_end]) == "hello"
+    result = ActivationCapturer(loaded, layers=[2], positions="system+tail:4").capture([encoded])
+    n = len(encoded)
+    assert encoded.system_end < n - 4 and result.positions == [list(range(encoded.system_end)) + list(range(n - 4, n))]
+    want = reference(loaded, encoded.input_ids, [2], result.positions[0])
+    assert rel_err(result.activations[0], want) < 1e-5
+    assert encode_chat(tok, [{"role": "system", "content": "x"}]).system_end is None  # no user message
+
+
 @pytest.mark.parametrize("spec,expected", [("last", [9]), ("last:3", [7, 8, 9]), ([0, -1], [0, 9]), ("all", list(range(10)))])
 def test_position_kinds(spec, expected):
     loaded = tiny_loaded("phi")
