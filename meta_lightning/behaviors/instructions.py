@@ -4,6 +4,7 @@ Whole categories are held out of training (``test`` reads only them); within the
 of the instructions are kept for ``val``, so validation asks about instructions never trained on. Yes/No
 questions are balanced, their distractors drawn half from the same category and half from the others;
 free-text questions ask what the assistant was told to do (or, one in four, what kind of instruction it got).
+With ``replies``, some conversations go on past the user's message, so the instruction sits further back.
 """
 from __future__ import annotations
 
@@ -51,6 +52,10 @@ class Instructions(Behavior):
     """Categories only ``test`` reads, never trained or validated on."""
     categories: Optional[Sequence[str]] = None
     """Training categories (None: every category not held out); fewer of them make a less diverse training set."""
+    replies: float = 0.0
+    """Share of conversations that go on after the user's message: an assistant turn (a built-in passage of the
+    same split, which says nothing of the instruction) and a follow-up, as a longer chat does. The system prompt
+    then sits 30 to 60 tokens before the end: a reading of the last tokens alone misses it."""
 
     name: ClassVar[str] = "instructions"
     version: ClassVar[int] = 1
@@ -64,6 +69,8 @@ class Instructions(Behavior):
             if unknown:
                 raise ConfigError(f"instructions.{field}", f"unknown category {unknown[0]!r}",
                                   f"Use any of: {', '.join(CATALOGUE)}")
+        if not 0.0 <= self.replies <= 1.0:
+            raise ConfigError("instructions.replies", f"must be a share from 0 to 1, got {self.replies}", "Use e.g. 0.5")
         overlap = set(self.categories or ()) & set(self.held_out_categories)
         if overlap:
             raise ConfigError("instructions.categories", f"{sorted(overlap)[0]!r} is also held out",
@@ -77,7 +84,7 @@ class Instructions(Behavior):
 
     def recipe(self, seed: int) -> dict:
         return {**super().recipe(seed), "held_out_categories": list(self.held_out_categories),
-                "categories": self.training_categories()}
+                "categories": self.training_categories(), "replies": self.replies}
 
     def split_sources(self, split: str) -> list[Source]:
         if split in ("test", "all"):
@@ -97,14 +104,26 @@ class Instructions(Behavior):
             raise ConfigError("instructions.categories", f"split {split!r} has no instructions", "Train on more categories")
         users = [u for u in USER_MESSAGES if (_fraction(u) < 0.75) == (split == "train")]
         order = rng.sample(sources, len(sources))
+        # Its own stream, so replies: 0 gives the conversations it always gave.
+        more, passages = random.Random(f"{self.name}:{split}:{seed}:replies"), self._passages(split)
         out = []
         for i in range(n):
             source = order[i % len(order)]
             template = rng.choice(PROMPTS)
             system = template.format(d=source.text, D=source.text[0].upper() + source.text[1:])
             messages = [{"role": "system", "content": system}, {"role": "user", "content": rng.choice(users)}]
+            if more.random() < self.replies:
+                messages += [{"role": "assistant", "content": more.choice(passages)},
+                             {"role": "user", "content": more.choice(list(self.followups))}]
             out.append(Conversation(self.name, source.label, messages, (source.id,), split))
         return out
+
+    def _passages(self, split: str) -> list[str]:
+        if not self.replies:
+            return []
+        from meta_lightning.behaviors.context import Context
+
+        return [s.text for s in Context().split_sources("test" if split == "all" else split)]
 
     def category(self, instruction: str) -> str:
         return next(c for c, ds in CATALOGUE.items() if instruction in ds)

@@ -26,6 +26,23 @@ def test_each_conversation_is_the_instruction_then_a_user_message(behavior):
         assert user["role"] == "user"
 
 
+def test_replies_continue_some_chats_with_a_passage_of_the_same_split_and_leave_the_rest_as_they_were(behavior):
+    from meta_lightning.behaviors.context import Context
+
+    longer = get_behavior("instructions", replies=0.5)
+    plain, convs = behavior.conversations("val", 200, seed=1), longer.conversations("val", 200, seed=1)
+    continued = [c for c in convs if len(c.messages) == 4]
+    assert 0.4 < len(continued) / len(convs) < 0.6 and all(len(c.messages) in (2, 4) for c in convs)
+    assert [c.messages[:2] for c in convs] == [c.messages for c in plain]  # the same instructions and users
+    val_passages = {s.text for s in Context().split_sources("val")}
+    for c in continued:
+        assert [m["role"] for m in c.messages] == ["system", "user", "assistant", "user"]
+        assert c.messages[2]["content"] in val_passages and c.messages[3]["content"] in longer.followups
+    assert longer.recipe(0)["replies"] == 0.5 and behavior.recipe(0)["replies"] == 0.0  # a new cache key
+    with pytest.raises(ConfigError, match="instructions.replies: must be a share from 0 to 1"):
+        get_behavior("instructions", replies=1.5)
+
+
 def test_no_questions_ask_about_another_instruction_of_the_same_split_half_of_them_in_the_same_category(behavior):
     convs = behavior.conversations("train", 400)
     questions = behavior.questions(convs, per_conversation=1)

@@ -16,6 +16,8 @@ def oracle_run(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("oracle")
     config = tiny_run_config(tmp_path, **{
         "data.input_model": "same", "data.behaviors": ["instructions", "sentiment"],
+        "data.capture": {"layers": [1, -1], "positions": "system+tail:4"},
+        "data.behavior_options": {"instructions": {"replies": 0.5}},
         "data.eval_behaviors": ["lies"], "data.questions": {"kinds": ["yes_no", "free_text"]},
         "data.splits": {"train": 12, "val": 6, "test": 6, "eval_test": 8},
         "model.injection": {"mode": "add", "layer": 1}, "model.projector": {"kind": "auto", "standardize": True},
@@ -38,7 +40,7 @@ def test_both_kinds_are_reported_with_intervals_and_lie_mentions(oracle_run):
     assert datasets["lies:text"]["held_out"] and {"lying", "truthful"} <= set(mentions)
     assert mentions["lying"]["n"] == mentions["truthful"]["n"] == 4
     config = (run / "config.yaml").read_text()
-    assert "input_model: same" in config
+    assert "input_model: same" in config and "positions: system+tail:4" in config and "replies: 0.5" in config
     events = EventAccumulator(str(run), size_guidance={"tensors": 0}).Reload()
     scalars = set(events.Tags()["scalars"])
     assert {"val/instructions:text/token_f1", "val/sentiment:text/rouge_l", "val/instructions/acc"} <= scalars
