@@ -46,9 +46,10 @@ def _first_user_char(tokenizer, messages: list, add_generation_prompt: bool) -> 
     return None if at < 0 else at
 
 
-def _tokens_before(tokenizer, enc, text: str, char: int, templated: bool) -> int:
-    if tokenizer.is_fast:  # tokens that start before the character
-        return sum(1 for a, b in enc["offset_mapping"] if b > a and a < char)
+def _first_token_from(tokenizer, enc, text: str, char: int, templated: bool) -> Optional[int]:
+    """Index of the first token that holds any text at or after ``char`` (specials before it count as before)."""
+    if tokenizer.is_fast:
+        return next((i for i, (a, b) in enumerate(enc["offset_mapping"]) if b > char), None)
     return len(tokenizer(text[:char], add_special_tokens=not templated)["input_ids"])
 
 
@@ -70,11 +71,7 @@ def encode_chat(tokenizer, messages: Sequence[Message], add_generation_prompt: b
     ids = list(enc["input_ids"])
     start = None
     if prefix is not None and text.startswith(prefix):
-        char = len(prefix)
-        if tokenizer.is_fast:  # the first token that holds any of the assistant turn's text
-            start = next((i for i, (a, b) in enumerate(enc["offset_mapping"]) if b > char), None)
-        else:
-            start = len(tokenizer(prefix, add_special_tokens=not templated)["input_ids"])
+        start = _first_token_from(tokenizer, enc, text, len(prefix), templated)
     user = _first_user_char(tokenizer, messages, add_generation_prompt)
-    system_end = None if user is None else _tokens_before(tokenizer, enc, text, user, templated)
+    system_end = None if user is None else _first_token_from(tokenizer, enc, text, user, templated)
     return EncodedText(ids, start, system_end)
