@@ -91,9 +91,7 @@ def test_assistant_position_reads_the_assistant_header():
 @pytest.mark.parametrize("template", [True, False])
 def test_system_positions_read_the_system_prompt_however_long_the_chat(template):
     loaded = tiny_loaded("llama")
-    tok = tiny_tokenizer()
-    if not template:  # a base model: a plain "System: ... User: ..." transcript
-        tok.chat_template = None
+    tok = tiny_tokenizer(chat_template=template)  # without: a base model's plain "System: ... User: ..." transcript
     messages = [{"role": "system", "content": "speak a cat"}, {"role": "user", "content": "hello world"},
                 {"role": "assistant", "content": "the cat sat on the mat " * 4}, {"role": "user", "content": "say more"}]
     encoded = encode_chat(tok, messages, add_generation_prompt=True)

@@ -56,6 +56,7 @@ ENCODERS = {"bert"}
 
 @functools.lru_cache(maxsize=None)
 def tiny_tokenizer(chat_template: bool = True) -> PreTrainedTokenizerFast:
+    """A word-level tokenizer over :data:`WORDS`. Cached and shared between tests: never change it in place."""
     vocab = {tok: i for i, tok in enumerate(SPECIALS + WORDS)}
     backend = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
     backend.pre_tokenizer = pre_tokenizers.Whitespace()
