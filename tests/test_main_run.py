@@ -24,6 +24,8 @@ def test_multilingual_yaml_runs_end_to_end_on_the_default_model(user_cache, tmp_
     assert set(summary["baselines"]) == {"probe", "probe_transfer", "untrained", "question_only"}
     assert set(summary["baselines"]["probe_transfer"]) == {"lies", "lies_answer_only"}
     assert "input-model tokens" in out and "lies" in out and str(run) in out
+    assert summary["machine"]["precision"] in ("32-true", "bf16-mixed") and summary["machine"]["devices"] == 1
+    assert f"precision {summary['machine']['precision']}" in out
     assert (run / "config.yaml").is_file() and (run / "checkpoints" / "last.ckpt").is_file()
 
 

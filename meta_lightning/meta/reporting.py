@@ -11,6 +11,7 @@ from lightning.pytorch.callbacks import Callback
 
 from meta_lightning.data.questions import behavior_of
 from meta_lightning.meta.text_evaluation import HEADLINE, TextRows, text_entry
+from meta_lightning.models.machine import trainer_machine
 from meta_lightning.summary import Summary, add_baseline, scored, write_summary
 
 
@@ -167,7 +168,7 @@ class RunReporter(Callback):
         out_dir = run_dir(m.trainer)
         details = {"train_behaviors": dm.behaviors, "eval_behaviors": dm.eval_behaviors,
                    "input_model": dm.input_model.name, "meta_model": m.spec.name, "seed": dm.seed,
-                   "global_step": m.global_step}
+                   "global_step": m.global_step, "machine": trainer_machine(m.trainer)}
         if m.net.alignment_cosine is not None:
             details["closed_form_fit_cosine"] = m.net.alignment_cosine
         summary = Summary("activations", "accuracy", datasets, baselines_pending=list(self.pending),
@@ -235,5 +236,8 @@ def format_summary(summary: Summary) -> str:
     lines += ["", "no naming: P(Yes) read at the first answer token; named ok: the model's own class name was the true one.",
               "F1: a free-text data set, scored by token F1 (exact match, ROUGE-L and contains in summary.json).",
               f"TensorBoard logs: {summary.log_dir}   (tensorboard --logdir {Path(summary.log_dir).parent})",
-              f"Summary JSON:     {Path(summary.log_dir) / 'summary.json'}", ""]
-    return "\n".join(lines)
+              f"Summary JSON:     {Path(summary.log_dir) / 'summary.json'}"]
+    machine = summary.details.get("machine")
+    if machine:
+        lines.append(f"Machine:          {machine['device']}, precision {machine['precision']}")
+    return "\n".join(lines + [""])

@@ -38,6 +38,8 @@ class Group:
     """What the numbers are: ``accuracy`` (activation runs) or ``exact_match`` (weight-reading runs)."""
     by_length: dict[str, list[float]] = field(default_factory=dict)
     """Weight-reading runs: program length -> exact match on the sampled test programs of each seed."""
+    machines: list[str] = field(default_factory=list)
+    """Where each finished seed ran ("device, precision"): cells of one sweep may finish on different machines."""
 
 
 def _mean_sd(values: list[float]) -> tuple[float, float]:
@@ -72,6 +74,7 @@ def collect(sweep_dir: Path) -> list[Group]:
             continue
         summary = read_summary(path)
         g.seeds.append(cell["seed"])
+        g.machines.append(machine_label(summary.details.get("machine")))
         g.metric = metric = summary.metric
         for name, entry in summary.datasets.items():  # a free-text set's entry names its own metric (token F1)
             if entry["held_out"]:
@@ -85,6 +88,13 @@ def collect(sweep_dir: Path) -> list[Group]:
                 if entry["held_out"]:
                     g.baselines.setdefault(baseline, {}).setdefault(name, []).append(entry[entry.get("metric", metric)])
     return list(groups.values())
+
+
+def machine_label(machine: Optional[dict]) -> str:
+    """A summary's ``machine`` as "device, precision" ("unrecorded" for summaries written before it was kept)."""
+    if not isinstance(machine, dict):
+        return "unrecorded"
+    return f"{machine.get('device', '?')}, {machine.get('precision', '?')}"
 
 
 def baseline_columns(groups: list[Group]) -> list[tuple[str, str]]:
@@ -119,7 +129,7 @@ def rows(groups: list[Group]) -> tuple[list[str], list[list]]:
         header += [f"{n}_{m}_mean", f"{n}_{m}_sd", f"{n}_{m}_min", f"{n}_{m}_max"]
     header += [f"{n}_val_{m}" for n in trained]
     pairs = baseline_columns(groups)
-    header += [f"{n}_{b}_{m}_mean" for b, n in pairs]
+    header += [f"{n}_{b}_{m}_mean" for b, n in pairs] + ["machine"]
     out = []
     for g in groups:
         row = [g.name, len(g.seeds), g.pending]
@@ -128,7 +138,7 @@ def rows(groups: list[Group]) -> tuple[list[str], list[list]]:
             mean, sd = _mean_sd(values)
             row += [mean, sd, min(values, default=float("nan")), max(values, default=float("nan"))]
         row += [_mean_sd(g.trained.get(n, []))[0] for n in trained]
-        row += [_mean_sd(g.baselines.get(b, {}).get(n, []))[0] for b, n in pairs]
+        row += [_mean_sd(g.baselines.get(b, {}).get(n, []))[0] for b, n in pairs] + ["; ".join(sorted(set(g.machines)))]
         out.append(row)
     return header, out
 
@@ -151,7 +161,7 @@ def to_markdown(groups: list[Group]) -> str:
     pairs = baseline_columns(groups)
     m = _short(groups)
     header = (["cell", "seeds"] + [f"{n} {m} (mean ± sd)" for n in held] + [f"{n} val {m}" for n in trained]
-              + [f"{n}: {b}" for b, n in pairs])
+              + [f"{n}: {b}" for b, n in pairs] + ["machine"])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for g in groups:
         seeds = f"{len(g.seeds)}" + (f" (+{g.pending} pending)" if g.pending else "") + (
@@ -162,6 +172,7 @@ def to_markdown(groups: list[Group]) -> str:
             cells.append("–" if mean != mean else f"{mean:.3f} ± {sd:.3f}")
         cells += [_fmt(_mean_sd(g.trained.get(n, []))[0]) for n in trained]
         cells += [_fmt(_mean_sd(g.baselines.get(b, {}).get(n, []))[0]) for b, n in pairs]
+        cells.append("; ".join(sorted(set(g.machines))) or "–")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -8,6 +8,7 @@ from typing import Optional, Sequence
 
 from lightning.pytorch.callbacks import Callback
 
+from meta_lightning.models.machine import trainer_machine
 from meta_lightning.summary import Summary, add_baseline, write_summary
 
 
@@ -36,7 +37,8 @@ class ProgramReporter(Callback):
         elif trainer.logger is not None and trainer.logger.log_dir:
             path = Path(trainer.logger.log_dir) / "summary.json"
             write_summary(path, Summary("weights", "exact_match", datasets, baselines_pending=self.pending,
-                                        log_dir=str(path.parent), details={"inputs": module.hparams.inputs}))
+                                        log_dir=str(path.parent), details={"inputs": module.hparams.inputs,
+                                                 "machine": trainer_machine(trainer)}))
         print(json.dumps({"inputs": module.hparams.inputs, **{k: {m: v[m] for m in ("programs", "token_accuracy",
               "exact_match", "exact_match_ci95")} for k, v in datasets.items()}}, indent=1), flush=True)
         if "library" in datasets:

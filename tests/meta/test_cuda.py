@@ -26,6 +26,7 @@ def test_fit_on_cuda_uses_bf16_mixed_and_a_bf16_input_model(tmp_path):
     main(["fit", "--config", str(tiny_run_config(cpu_dir)), "--trainer.accelerator", "cpu", "--trainer.precision", "32-true",
           "--data.device", "cpu"])
     on_cpu = json.loads((cpu_dir / "runs" / "tiny" / "version_0" / "summary.json").read_text())
+    assert summary["machine"]["precision"] == "bf16-mixed" and on_cpu["machine"]["precision"] == "32-true"
     assert {n: d["questions"] for n, d in summary["datasets"].items()} == \
         {n: d["questions"] for n, d in on_cpu["datasets"].items()}
     for d in summary["datasets"].values():

@@ -187,9 +187,15 @@ def test_report_reads_free_text_sets_by_their_own_metric(tmp_path):
     text = {"metric": "token_f1", "token_f1": 0.25, "held_out": True}
     summary = {"datasets": {"lies": {"accuracy": 0.6, "held_out": True}, "lies:text": text,
                             "instructions:text": {**text, "held_out": False, "token_f1": 0.4}},
-               "baselines": {"question_only": {"lies:text": {**text, "token_f1": 0.1}}}, "validation": {}}
+               "baselines": {"question_only": {"lies:text": {**text, "token_f1": 0.1}}}, "validation": {},
+               "machine": {"device": "AMD EPYC 7B13, 2 cores", "precision": "32-true", "devices": 1}}
     (cell / "summary.json").write_text(json.dumps(summary))
     group = collect(tmp_path)[0]
     assert group.held_out == {"lies": [0.6], "lies:text": [0.25]} and group.trained == {"instructions:text": [0.4]}
     assert group.baselines == {"question_only": {"lies:text": [0.1]}}
-    assert "0.250" in to_markdown([group])
+    assert group.machines == ["AMD EPYC 7B13, 2 cores, 32-true"]
+    markdown = to_markdown([group])
+    assert "0.250" in markdown and markdown.splitlines()[-1].endswith("| AMD EPYC 7B13, 2 cores, 32-true |")
+    del summary["machine"]  # a summary written before machines were recorded
+    (cell / "summary.json").write_text(json.dumps(summary))
+    assert collect(tmp_path)[0].machines == ["unrecorded"]

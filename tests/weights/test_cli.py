@@ -46,6 +46,7 @@ def test_fit_trains_tests_and_runs_the_random_weights_baseline(fitted):
     run = fitted
     summary = json.loads((run / "summary.json").read_text())
     assert summary["inputs"] == "real" and summary["metric"] == "exact_match" and summary["baselines_pending"] == []
+    assert summary["machine"]["precision"] == "32-true" and "cores" in summary["machine"]["device"]
     assert summary_state(run / "summary.json") == "complete" and not list(run.glob("summary_*.json"))
     for datasets in (summary["datasets"], summary["baselines"]["random"]):
         assert set(datasets) == {"test", "hand_written", "library"}
