@@ -41,6 +41,11 @@ class Group:
     machines: list[str] = field(default_factory=list)
     """Where each finished seed ran ("device, precision"): cells of one sweep may finish on different machines."""
 
+    @property
+    def machine(self) -> str:
+        """The distinct machines of its finished seeds, joined ("" before any finished)."""
+        return "; ".join(sorted(set(self.machines)))
+
 
 def _mean_sd(values: list[float]) -> tuple[float, float]:
     if not values:
@@ -138,7 +143,7 @@ def rows(groups: list[Group]) -> tuple[list[str], list[list]]:
             mean, sd = _mean_sd(values)
             row += [mean, sd, min(values, default=float("nan")), max(values, default=float("nan"))]
         row += [_mean_sd(g.trained.get(n, []))[0] for n in trained]
-        row += [_mean_sd(g.baselines.get(b, {}).get(n, []))[0] for b, n in pairs] + ["; ".join(sorted(set(g.machines)))]
+        row += [_mean_sd(g.baselines.get(b, {}).get(n, []))[0] for b, n in pairs] + [g.machine]
         out.append(row)
     return header, out
 
@@ -172,7 +177,7 @@ def to_markdown(groups: list[Group]) -> str:
             cells.append("–" if mean != mean else f"{mean:.3f} ± {sd:.3f}")
         cells += [_fmt(_mean_sd(g.trained.get(n, []))[0]) for n in trained]
         cells += [_fmt(_mean_sd(g.baselines.get(b, {}).get(n, []))[0]) for b, n in pairs]
-        cells.append("; ".join(sorted(set(g.machines))) or "–")
+        cells.append(g.machine or "–")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
