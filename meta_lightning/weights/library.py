@@ -87,8 +87,9 @@ def build(name: str):
     return _builders()[name][1]()
 
 
-def value_sets(output) -> dict[int, set]:
-    """Each SOp's possible values (by ``unique_id``), as Tracr's compiler infers them for this vocabulary."""
+def value_sets(output) -> dict[str, set]:
+    """Each SOp's possible values by label (Tracr's graph keys nodes by label; ``unique_id`` is drawn lazily, so
+    ``rasp.tokens`` can share one with an op built under :func:`fresh_ids`), as Tracr infers them here."""
     from tracr.compiler import basis_inference, nodes, rasp_to_graph
 
     from meta_lightning.weights.compile import VOCAB
@@ -96,7 +97,7 @@ def value_sets(output) -> dict[int, set]:
 
     extracted = rasp_to_graph.extract_rasp_graph(output)
     basis_inference.infer_bases(extracted.graph, extracted.sink, set(VOCAB), MAX_SEQ_LEN)
-    return {node[nodes.EXPR].unique_id: node[nodes.VALUE_SET] for node in extracted.graph.nodes.values()
+    return {node[nodes.EXPR].label: node[nodes.VALUE_SET] for node in extracted.graph.nodes.values()
             if nodes.VALUE_SET in node}
 
 
@@ -126,10 +127,10 @@ def translate(output, max_ops: Optional[int] = None) -> Program:
     def ref(sop) -> Ref:
         if isinstance(sop, (rasp.TokensType, rasp.IndicesType)):
             return sop.label
-        if sop.unique_id not in refs:
+        if sop.label not in refs:
             built.append(op(sop))
-            refs[sop.unique_id] = len(built) - 1
-        return refs[sop.unique_id]
+            refs[sop.label] = len(built) - 1
+        return refs[sop.label]
 
     def select(selector) -> tuple[str, Ref, Ref]:
         if not isinstance(selector, rasp.Select):
@@ -138,22 +139,22 @@ def translate(output, max_ops: Optional[int] = None) -> Program:
         predicate = selector.predicate
         if isinstance(predicate, rasp.Comparison) and predicate.name in COMPARISONS:
             return predicate.name, keys, queries
-        pairs = itertools.product(sets[selector.keys.unique_id], sets[selector.queries.unique_id])
+        pairs = itertools.product(sets[selector.keys.label], sets[selector.queries.label])
         return _named(predicates, predicate, pairs, f"the predicate of {selector.label}"), keys, queries
 
     def op(sop) -> Op:
         numerical = rasp.is_numerical(sop)
-        if any(isinstance(v, tuple) for v in sets[sop.unique_id]):
+        if any(isinstance(v, tuple) for v in sets[sop.label]):
             raise OutsideGrammar(f"{sop.label} holds tuples of values, which no encoding of the grammar writes")
         if isinstance(sop, rasp.Map):
             inner = ref(sop.inner)
-            values = [(x,) for x in sets[sop.inner.unique_id]]
+            values = [(x,) for x in sets[sop.inner.label]]
             return Op("map", _named(MAPS, sop.f, values, f"the function of {sop.label}"), (inner,), numerical)
         if isinstance(sop, rasp.SequenceMap):
             fst, snd = ref(sop.fst), ref(sop.snd)
             if isinstance(sop, rasp.LinearSequenceMap) and (sop.fst_fac, sop.snd_fac) in linear:
                 return Op("sequence_map", linear[sop.fst_fac, sop.snd_fac], (fst, snd), numerical)
-            pairs = itertools.product(sets[sop.fst.unique_id], sets[sop.snd.unique_id])
+            pairs = itertools.product(sets[sop.fst.label], sets[sop.snd.label])
             return Op("sequence_map", _named(SEQUENCE_MAPS, sop.f, pairs, f"the function of {sop.label}"),
                       (fst, snd), numerical)
         if isinstance(sop, rasp.SelectorWidth):
@@ -166,7 +167,7 @@ def translate(output, max_ops: Optional[int] = None) -> Program:
 
     if isinstance(output, (rasp.TokensType, rasp.IndicesType)):
         raise OutsideGrammar(f"the output is the input {output.label}")
-    count = sum(1 for expr_id in sets if expr_id not in (rasp.tokens.unique_id, rasp.indices.unique_id))
+    count = sum(1 for label in sets if label not in (rasp.tokens.label, rasp.indices.label))
     too_long = f"{count} ops, more than the grammar's {max_ops}" if max_ops is not None and count > max_ops else ""
     try:
         ref(output)
