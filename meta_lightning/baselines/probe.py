@@ -22,10 +22,18 @@ from torchmetrics.functional.classification import binary_auroc
 from meta_lightning.summary import scored
 
 
-def _features(activations: Sequence[torch.Tensor]) -> torch.Tensor:
-    """Every read vector of an example, concatenated; where examples give different numbers of positions
-    (``tail:K``, ``all``), each layer's last position: the paper's reading, the same width for every example."""
-    if len({tuple(a.shape) for a in activations}) > 1:
+def whole_reading(datamodule) -> bool:
+    """Whether every example gives the same positions (``last:K``, ``indices``, ``assistant``), so a probe can
+    read them all; decided by the capture positions, not by the data, so every set of a run is read alike."""
+    from meta_lightning.capture.positions import parse_positions
+
+    return parse_positions(datamodule.positions(), "data.capture.positions").fixed_count is not None
+
+
+def _features(activations: Sequence[torch.Tensor], whole: bool) -> torch.Tensor:
+    """Every read vector of an example, concatenated (``whole``); otherwise (``tail:K``, ``all``, ``system+``:
+    the number of positions varies) each layer's last position: the paper's reading, one width for all."""
+    if not whole:
         activations = [a[:, -1] for a in activations]
     return torch.stack([a.float().flatten() for a in activations])
 
@@ -72,16 +80,16 @@ def _score_questions(dataset, proba: torch.Tensor, classes: Sequence[str], held_
 
 def probe_baseline(datamodule, folds: int = 5) -> dict[str, dict]:
     """Probe results per test dataset, keyed like the meta-model's: accuracy, AUROC, questions, 95 % interval."""
-    out = {}
+    out, whole = {}, whole_reading(datamodule)
     train = {d.name: d for d in yes_no_datasets(datamodule, "train")}
     for test in yes_no_datasets(datamodule, "test"):
         classes = list(datamodule.behavior(test.name).classes)
-        x_test = _features(test.activations)
+        x_test = _features(test.activations, whole)
         held_out = test.name in datamodule.eval_behaviors
         if test.name in train:
             source = train[test.name]
             y = torch.tensor([classes.index(c.label) for c in source.conversations])
-            proba = fit_logistic(_features(source.activations), y, len(classes))(x_test)
+            proba = fit_logistic(_features(source.activations, whole), y, len(classes))(x_test)
             out[test.name] = {**_score_questions(test, proba, classes, held_out), "probe": "trained on the train split"}
         else:
             y = torch.tensor([classes.index(c.label) for c in test.conversations])
@@ -106,7 +114,8 @@ def transfer_probe_baseline(datamodule) -> dict[str, dict]:
     two_class = [d for d in yes_no_datasets(datamodule, "train") if len(datamodule.behavior(d.name).classes) == 2]
     if not two_class:
         return {}
-    x = torch.cat([_features(d.activations) for d in two_class])
+    whole = whole_reading(datamodule)
+    x = torch.cat([_features(d.activations, whole) for d in two_class])
     y = torch.tensor([list(datamodule.behavior(d.name).classes).index(c.label) for d in two_class for c in d.conversations])
     predict = fit_logistic(x, y, 2)
     source = "/".join(d.name for d in two_class)
@@ -116,7 +125,7 @@ def transfer_probe_baseline(datamodule) -> dict[str, dict]:
         if test.name not in datamodule.eval_behaviors or len(classes) != 2:
             continue
         trained = datamodule.behavior(two_class[0].name).classes
-        out[test.name] = {**_score_questions(test, predict(_features(test.activations)), classes, True),
+        out[test.name] = {**_score_questions(test, predict(_features(test.activations, whole)), classes, True),
                           "probe": f"trained on {source} classes; {trained[0]} read as {classes[0]}, "
                                    f"{trained[1]} as {classes[1]} (fixed by position, before looking)"}
     return out

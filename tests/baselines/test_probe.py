@@ -80,10 +80,35 @@ def test_transfer_probe_needs_a_two_class_training_behaviour(tmp_path):
 
 
 
-def test_probe_features_concatenate_every_vector_or_take_each_layers_last_position_when_lengths_differ():
+def test_probe_features_concatenate_every_vector_or_take_each_layers_last_position():
     from meta_lightning.baselines.probe import _features
 
     same = [torch.arange(12.0).reshape(2, 3, 2), torch.zeros(2, 3, 2)]
-    assert torch.equal(_features(same)[0], torch.arange(12.0))
+    assert torch.equal(_features(same, whole=True)[0], torch.arange(12.0))
+    assert torch.equal(_features(same, whole=False)[0], torch.tensor([4.0, 5.0, 10.0, 11.0]))
     ragged = [torch.arange(12.0).reshape(2, 3, 2), torch.arange(8.0).reshape(2, 2, 2)]
-    assert torch.equal(_features(ragged), torch.tensor([[4.0, 5.0, 10.0, 11.0], [2.0, 3.0, 6.0, 7.0]]))
+    assert torch.equal(_features(ragged, whole=False), torch.tensor([[4.0, 5.0, 10.0, 11.0], [2.0, 3.0, 6.0, 7.0]]))
+
+
+@pytest.mark.parametrize("positions, whole", [("last", True), ("last:2", True), ("tail:3", False),
+                                              ("system+tail:3", False), ("all", False)])
+def test_the_reading_follows_the_positions_not_the_data(positions, whole):
+    """A run whose training set happened to give one length everywhere and whose lie set did not (system+tail:32)
+    fitted on 56 positions and applied to 1: the reading is fixed by the positions for every set."""
+    from types import SimpleNamespace
+
+    from meta_lightning.baselines.probe import whole_reading
+
+    assert whole_reading(SimpleNamespace(positions=lambda: positions)) is whole
+
+
+def test_the_transfer_probe_reads_a_system_prompt_run(tmp_path):
+    folder = save_byte_model(tmp_path / "tiny", "llama")
+    dm = MetaDataModule(input_model={"name": str(folder)}, behaviors=["sentiment"],
+                        capture={"layers": [1, -1], "positions": "system+tail:2"},
+                        splits={"train": 8, "val": 4, "test": 4, "eval_test": 8}, loader={"batch_size": 4}, use_cache=False)
+    dm.setup("fit")
+    dm.setup("test")
+    lies = next(d for d in dm.datasets["test"] if d.name == "lies")
+    assert len({a.shape for a in lies.activations}) > 1  # the lie set's system prompts differ in length
+    assert transfer_probe_baseline(dm)["lies"]["questions"] == 8
