@@ -32,7 +32,7 @@ def _programs(argv: list[str]) -> None:
     start = time.perf_counter()
     dm = WeightsCLI(args=argv, run=False).datamodule
     folder = generate(dm.generation, dm.cache_dir, dm.workers)
-    sizes = ", ".join(f"{name} {len(programs)}" for name, programs in read_splits(folder).items())
+    sizes = ", ".join(f"{name} {len(programs)}" for name, programs in read_splits(folder, dm.generation.programs).items())
     print(f"cache: done in {time.perf_counter() - start:.1f} s; programs in {folder}: {sizes}", flush=True)
 
 

@@ -127,7 +127,7 @@ class WeightsDataModule(LightningDataModule):
             return
         if "train" in self.datasets:
             return
-        splits = read_splits(generate(self.generation, self.cache_dir, self.workers))
+        splits = read_splits(generate(self.generation, self.cache_dir, self.workers), self.generation.programs)
         for name, programs in splits.items():  # a sampled program the canvas cannot hold is left out, and counted
             splits[name], skipped = programs.fitting(self.encoding)
             if skipped and not len(splits[name]):

@@ -6,8 +6,10 @@ hand-written ones and Tracr's library programs, and splits by program hash, so n
 from __future__ import annotations
 
 import hashlib
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
@@ -86,22 +88,23 @@ def split_of(tokens: np.ndarray, fractions: tuple[float, float] = (0.8, 0.1)) ->
     return "train" if h < fractions[0] else "val" if h < fractions[0] + fractions[1] else "test"
 
 
-def read_splits(folder: Path) -> dict[str, ProgramSet]:
-    """The dataset's train/val/test splits, deduplicated, without the held-out programs."""
+def read_splits(folder: Path, programs: Optional[int] = None) -> dict[str, ProgramSet]:
+    """The dataset's train/val/test splits, deduplicated, without the held-out programs: of the first
+    ``programs`` generated (in shard order; default all), as a folder shared by larger sets holds more."""
     held = never_trained()
     seen: set[tuple] = set()
     splits = {s: ProgramSet([], [], [], []) for s in ("train", "val", "test")}
-    for path in sorted(folder.glob("shard_*.npz")):
-        for w, d, t in zip(*_read_shard(path)):
-            key = tuple(t.tolist())
-            if key in seen or key in held:
-                continue
-            seen.add(key)
-            target = splits[split_of(t)]
-            target.weights.append(w.astype(np.float32))
-            target.dims.append(d)
-            target.tokens.append(t.astype(np.int64))
-            target.names.append("")
+    stored = (p for path in sorted(folder.glob("shard_*.npz")) for p in zip(*_read_shard(path)))
+    for w, d, t in itertools.islice(stored, programs):  # lazily: shards past the first ``programs`` stay unread
+        key = tuple(t.tolist())
+        if key in seen or key in held:
+            continue
+        seen.add(key)
+        target = splits[split_of(t)]
+        target.weights.append(w.astype(np.float32))
+        target.dims.append(d)
+        target.tokens.append(t.astype(np.int64))
+        target.names.append("")
     return splits
 
 

@@ -1,7 +1,9 @@
 """Compiled programs on disk: generated in parallel, in shards, content-keyed like the activation cache.
 
 A dataset is a folder ``<cache>/weights/<key>/`` whose key hashes every setting that changes its content and
-the code version below. Each shard is one ``.npz`` written atomically (weights, their offsets, program
+the code version below, except the program count: shard ``i`` is drawn from its own seed, so a set of 16,000
+programs is a set of 8,000 with more shards after it, and asking for more programs generates only those. Each
+shard is one ``.npz`` written atomically (weights, their offsets, program
 tokens) by one worker process with its own seed, so an interrupted generation resumes with the shards it
 lacks. Workers report as they go, and one progress bar shows programs sampled, checked and kept, the rate and
 the time left.
@@ -59,9 +61,15 @@ class GenerationSettings:
     seed: int = 0
 
 
+def _content(settings: GenerationSettings) -> dict:
+    """The settings that decide what each shard holds (not how many shards there are)."""
+    content = {**asdict(settings), "version": VERSION}
+    del content["programs"]
+    return content
+
+
 def dataset_key(settings: GenerationSettings) -> str:
-    blob = json.dumps({**asdict(settings), "version": VERSION}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(_content(settings), sort_keys=True).encode()).hexdigest()[:16]
 
 
 def shard_path(folder: Path, shard: int) -> Path:
@@ -79,6 +87,15 @@ def write_shard(path: Path, weights: list[np.ndarray], dims: list[Dims], tokens:
 
 def _shard_size(settings: GenerationSettings, shard: int) -> int:
     return min(settings.shard_size, settings.programs - shard * settings.shard_size)
+
+
+def programs_held(path: Path) -> int:
+    """Programs in a shard file; 0 when it is absent or unreadable (it is then made again)."""
+    try:
+        with np.load(path) as z:
+            return len(z["offsets"]) - 1
+    except (OSError, ValueError, KeyError):
+        return 0
 
 
 def generate_shard(settings: GenerationSettings, shard: int, folder: str, reports=None,
@@ -157,7 +174,8 @@ def generate(settings: GenerationSettings, cache_dir: Optional[str] = None, work
     folder.mkdir(parents=True, exist_ok=True)
     shards = -(-settings.programs // settings.shard_size)
     with file_lock(folder / ".lock"):
-        missing = [s for s in range(shards) if not shard_path(folder, s).is_file()]
+        # a shard from a smaller set may hold fewer programs; it is made again whole (its start is the same)
+        missing = [s for s in range(shards) if programs_held(shard_path(folder, s)) < _shard_size(settings, s)]
         if missing:
             print(f"weights: generating {len(missing)} of {shards} shards in {folder} ({workers} processes)", flush=True)
             started = time.perf_counter()
@@ -177,5 +195,5 @@ def generate(settings: GenerationSettings, cache_dir: Optional[str] = None, work
                     progress.close()
             print(f"weights: generated {progress.bar.n} programs from {progress.sampled} sampled "
                   f"({progress.checked} checked) in {time.perf_counter() - started:.0f} s", flush=True)
-        atomic_write_json(folder / "settings.json", {**asdict(settings), "version": VERSION})
+        atomic_write_json(folder / "settings.json", _content(settings))
     return folder

@@ -74,6 +74,28 @@ def test_generation_is_cached_by_content_resumes_shards_and_splits_without_overl
 
 @needs_tracr
 @pytest.mark.slow
+def test_a_larger_set_extends_a_smaller_one_and_reads_back_only_what_was_asked(tmp_path, capsys):
+    from meta_lightning.weights.dataset import read_splits
+    from meta_lightning.weights.generation import GenerationSettings, generate, programs_held
+
+    def tokens(splits):
+        return sorted(tuple(t.tolist()) for s in splits.values() for t in s.tokens)
+
+    small = generate(GenerationSettings(**{**SMALL, "programs": 12}), str(tmp_path), workers=1)
+    assert [programs_held(p) for p in sorted(small.glob("shard_*.npz"))] == [8, 4]
+    first = small.joinpath("shard_00000.npz").read_bytes()
+    capsys.readouterr()
+    large = generate(GenerationSettings(**{**SMALL, "programs": 24}), str(tmp_path), workers=1)
+    assert large == small and "generating 2 of 3 shards" in capsys.readouterr().out  # the short shard, made whole
+    assert small.joinpath("shard_00000.npz").read_bytes() == first
+    assert [programs_held(p) for p in sorted(large.glob("shard_*.npz"))] == [8, 8, 8]
+    alone = generate(GenerationSettings(**{**SMALL, "programs": 12}), str(tmp_path / "alone"), workers=1)
+    assert tokens(read_splits(large, 12)) == tokens(read_splits(alone, 12))  # the 12 a smaller run would read
+    assert len(tokens(read_splits(large, 24))) > len(tokens(read_splits(large, 12)))
+
+
+@needs_tracr
+@pytest.mark.slow
 def test_a_damaged_shard_is_named_with_the_fix(tmp_path):
     from meta_lightning.weights.dataset import read_splits
     from meta_lightning.weights.generation import GenerationSettings, generate
