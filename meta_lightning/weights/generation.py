@@ -28,6 +28,7 @@ from meta_lightning.paths import atomic_write_json, file_lock, resolve_cache_dir
 from meta_lightning.weights import require_tracr
 from meta_lightning.weights.layout import Dims, dims_of
 from meta_lightning.weights.programs import sample_program
+from meta_lightning.weights.size import min_params
 from meta_lightning.weights.tokens import encode
 
 VERSION = 4
@@ -103,11 +104,16 @@ def generate_shard(settings: GenerationSettings, shard: int, folder: str, report
     """One worker's shard: sample, check and compile until it holds ``shard_size`` programs (or its share).
 
     With ``skip_repeats`` (off only in the benchmark, as before version 4), a program already in the shard or
-    kept out of training (hand-written, Tracr's library) is skipped before it is compiled. Every
+    kept out of training (hand-written, Tracr's library) is skipped before it is compiled, as is one whose
+    model would have more than ``max_params`` parameters (``size.min_params``). Every
     ``REPORT_EVERY`` seconds ``reports`` (a queue) gets the counts since the last report:
     ``(sampled, checked, kept)``."""
+    import jax
+
     from meta_lightning.weights.compile import compile_and_check, flat_weights, random_labels
     from meta_lightning.weights.dataset import never_trained
+
+    jax.clear_caches()  # a worker's JAX caches grow with every program (3.5 GB after 11 shards): drop the last shard's
 
     count = _shard_size(settings, shard)
     rng = random.Random(f"{settings.seed}:{shard}")
@@ -120,7 +126,8 @@ def generate_shard(settings: GenerationSettings, shard: int, folder: str, report
         program = sample_program(rng, rng.randint(settings.min_ops, settings.max_ops))
         check_seed = rng.randrange(1 << 30)  # drawn for every program, so a skipped one shifts nothing else
         ids = tuple(encode(program))
-        if not (skip_repeats and ids in seen):
+        # a program whose model must be larger than max_params is skipped before Tracr builds it (size.py)
+        if not (skip_repeats and ids in seen) and min_params(program, settings.max_params) <= settings.max_params:
             seen.add(ids)
             labels = random_labels(random.Random(check_seed), len(program)) if settings.random_labels else None
             model, check = compile_and_check(program, seed=check_seed, checks=settings.checks, labels=labels)
