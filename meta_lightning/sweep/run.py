@@ -134,7 +134,7 @@ def run_local(settings: SweepSettings, sweep_dir: Path, cells: list[Cell], run_c
         return run_in_process(settings, sweep_dir, cells, run_cli, echo)
     for i, args in enumerate(cache_arguments(settings, sweep_dir, cells)):
         log = Path(sweep_dir) / "prepare" / f"data{i}.log"
-        echo(f"sweep: filling the activation cache ({i + 1}); log: {log}")
+        echo(f"sweep: filling the cache ({i + 1}: activations, or compiled programs for weights); log: {log}")
         with open(log, "a") as out:
             if subprocess.call(_command(args), stdout=out, stderr=subprocess.STDOUT) != 0:
                 echo(f"sweep: filling the cache failed; the cells will capture what they need. See {log}")
