@@ -21,9 +21,8 @@ from meta_lightning.errors import ConfigError
 from meta_lightning.weights import require_tracr
 from meta_lightning.weights.files import flatten, parse_program
 from meta_lightning.weights.forward import residual
-from meta_lightning.weights.programs import KEY_PREDICATES, LINEAR, MAPS, MAX_SEQ_LEN, SEQUENCE_MAPS, Program, Ref
+from meta_lightning.weights.programs import KEY_PREDICATES, LINEAR, MAPS, MAX_SEQ_LEN, SEQUENCE_MAPS, VOCAB, Program, Ref
 
-VOCAB = frozenset(range(5))
 BOS = "BOS"
 _patch_lock = threading.Lock()
 

@@ -92,8 +92,7 @@ def value_sets(output) -> dict[str, set]:
     ``rasp.tokens`` can share one with an op built under :func:`fresh_ids`), as Tracr infers them here."""
     from tracr.compiler import basis_inference, nodes, rasp_to_graph
 
-    from meta_lightning.weights.compile import VOCAB
-    from meta_lightning.weights.programs import MAX_SEQ_LEN
+    from meta_lightning.weights.programs import MAX_SEQ_LEN, VOCAB
 
     extracted = rasp_to_graph.extract_rasp_graph(output)
     basis_inference.infer_bases(extracted.graph, extracted.sink, set(VOCAB), MAX_SEQ_LEN)

@@ -21,6 +21,8 @@ Ref = Union[str, int]
 """An input's name, or the index of an earlier op."""
 MAX_SEQ_LEN = 5
 """Positions of every compiled program (the tie-breaking sequence map divides by it, as Tracr's ``make_sort``)."""
+VOCAB = frozenset(range(5))
+"""The values of ``tokens`` in every compiled program."""
 
 MAPS: dict[str, Callable[[int], int]] = {
     "inc": lambda x: x + 1, "dec": lambda x: x - 1, "double": lambda x: 2 * x, "half": lambda x: x // 2,

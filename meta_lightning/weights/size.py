@@ -2,7 +2,7 @@
 
 Tracr gives each categorical value one residual dimension, and a categorical sequence map one MLP unit per
 pair of input values, so a few chained sequence maps can ask for a model of millions of parameters: one such
-program held a generation worker for minutes at 9 GB. :func:`min_params` is a lower bound on the parameter
+program held a generation worker for minutes at 13 GB. :func:`min_params` is a lower bound on the parameter
 count from the value sets alone (pure Python, as Tracr's basis inference computes them), so generation skips
 a program that ``max_params`` would reject anyway without compiling it, and the kept programs do not change.
 """
@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from typing import Optional
 
-from meta_lightning.weights.programs import MAPS, MAX_SEQ_LEN, SEQUENCE_MAPS, Program
+from meta_lightning.weights.programs import MAPS, MAX_SEQ_LEN, SEQUENCE_MAPS, VOCAB, Program, Ref
 
-VOCAB_VALUES = frozenset(range(5))
-"""The tokens' values (``compile.VOCAB``)."""
-INPUT_VALUES = {"tokens": VOCAB_VALUES, "indices": frozenset(range(MAX_SEQ_LEN))}
-EMBEDDING_ROWS = len(VOCAB_VALUES) + 2 + MAX_SEQ_LEN + 1
+INPUT_VALUES = {"tokens": VOCAB, "indices": frozenset(range(MAX_SEQ_LEN))}
+EMBEDDING_ROWS = len(VOCAB) + 2 + MAX_SEQ_LEN + 1
 """Rows of the token (vocabulary, BOS, padding) and position embeddings, each as wide as the residual."""
 
 
@@ -23,41 +21,37 @@ def value_sets(program: Program, limit: Optional[int] = None) -> Optional[list[f
     """Each op's possible values, as Tracr infers them; None once a sequence map would enumerate more than
     ``limit`` pairs (the program is then too large for any bound of that size)."""
     sets: list[frozenset] = []
-
-    def of(ref) -> frozenset:
-        return INPUT_VALUES[ref] if isinstance(ref, str) else sets[ref]
-
     for op in program:
         if op.kind == "map":
-            out = {MAPS[op.fn](x) for x in of(op.args[0])}
+            out = {MAPS[op.fn](x) for x in _values(sets, op.args[0])}
         elif op.kind == "sequence_map":
-            first, second = of(op.args[0]), of(op.args[1])
+            first, second = _values(sets, op.args[0]), _values(sets, op.args[1])
             if limit is not None and len(first) * len(second) > limit:
                 return None
             out = {SEQUENCE_MAPS[op.fn](x, y) for x in first for y in second}
         elif op.kind == "selector_width":
             out = set(range(MAX_SEQ_LEN + 1))
         elif op.numerical:  # the mean of 0/1 values over 1..n selected positions
-            out = {v / n for v in of(op.args[2]) for n in range(1, MAX_SEQ_LEN + 1)}
+            out = {v / n for v in _values(sets, op.args[2]) for n in range(1, MAX_SEQ_LEN + 1)}
         else:
-            out = set(of(op.args[2]))
+            out = set(_values(sets, op.args[2]))
         sets.append(frozenset(out))
     return sets
+
+
+def _values(sets: list[frozenset], ref: Ref) -> frozenset:
+    return INPUT_VALUES[ref] if isinstance(ref, str) else sets[ref]
 
 
 def mlp_units(program: Program, sets: list[frozenset], i: int) -> int:
     """The fewest hidden units Tracr's MLP for op ``i`` has (0 where the op needs no MLP or only a few)."""
     op = program[i]
-
-    def size(ref) -> int:
-        return len(INPUT_VALUES[ref] if isinstance(ref, str) else sets[ref])
-
     if op.kind == "sequence_map" and not op.numerical:
-        return size(op.args[0]) * size(op.args[1])  # one unit per pair of input values
+        return len(_values(sets, op.args[0])) * len(_values(sets, op.args[1]))  # one unit per pair of input values
     if op.kind == "map" and not op.numerical:
         return len(sets[i])  # a lookup table onto the output's values
     if op.kind == "map" and isinstance(op.args[0], int) and program[op.args[0]].numerical:
-        return size(op.args[0]) - 1  # a threshold between each two input values
+        return len(_values(sets, op.args[0])) - 1  # a threshold between each two input values
     return 0
 
 
