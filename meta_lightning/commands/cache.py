@@ -19,6 +19,7 @@ def cache_command(argv: list[str]) -> None:
     start = time.perf_counter()
     cli = MetaCLI(args=argv, run=False)  # parse and build; the meta-model loads only in configure_model
     dm = cli.datamodule
+    dm.use_meta_model(cli.model.net)  # input_model: same captures from the meta-model's base weights
     dm.prepare_data() if dm.use_cache else dm.setup()
     print(f"cache: done in {time.perf_counter() - start:.1f} s (including model loading); "
           f"input-model tokens processed: {dm.capture_report.tokens:,}", flush=True)
