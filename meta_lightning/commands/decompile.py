@@ -32,8 +32,10 @@ def decompile_command(argv: list[str]) -> None:
     else:
         params = load_params(args.params)
     model = WeightsMetaModel.from_checkpoint(args.ckpt_path)
-    tokens = model.decompile(params)
+    tokens, same = model.decompile(params)
     guess, _ = readable(tokens)
     print(guess)
+    if same is not None:
+        print(f"\n# compiles to the given weights: {'yes' if same else 'no (the most likely program of the beam)'}")
     if truth is not None:
         print(f"\n# the program compiled:\n{describe(truth)}\n# exact: {guess == describe(truth)}")

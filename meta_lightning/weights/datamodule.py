@@ -35,7 +35,8 @@ class ProgramDataset(Dataset):
         vectors, extent, slots = self.encoding.encode(unflatten(self.programs.weights[i], self.programs.dims[i]))
         return {"vectors": torch.from_numpy(vectors), "extent": torch.from_numpy(extent),
                 "slots": torch.from_numpy(slots), "tokens": torch.as_tensor(self.programs.tokens[i]),
-                "length": self.lengths[i], "name": self.programs.names[i], "note": self.programs.note(i),
+                "length": self.lengths[i], "size": int(self.programs.weights[i].size), "name": self.programs.names[i],
+                "note": self.programs.note(i),
                 "dataset": self.name}
 
 
@@ -55,6 +56,7 @@ def collate(items: list[dict]) -> dict:
         tokens[i, :m] = x["tokens"]
     return {"vectors": vectors, "extent": extent, "slots": slots, "vector_mask": vector_mask, "tokens": tokens,
             "token_mask": tokens != ID[PAD], "length": torch.tensor([x["length"] for x in items]),
+            "size": [x["size"] for x in items],
             "name": [x["name"] for x in items], "note": [x.get("note", "") for x in items], "dataset": items[0]["dataset"]}
 
 
@@ -66,7 +68,7 @@ class WeightsDataModule(LightningDataModule):
         encoding: How parameters become input vectors (matrices on a canvas, or flat chunks) and the largest
             model read.
         batch_size: Programs per training batch.
-        eval_batch_size: Programs per validation/test batch (greedy decoding runs on each).
+        eval_batch_size: Programs per validation/test batch (decoding runs on each).
         workers: Processes that generate programs (each compiles with Tracr).
         cache_dir: Where generated datasets live (default: the activation cache's folder).
         sampling_seed: Seed of the training batch order alone (default: the run's ``seed_everything``). Sweeps
@@ -85,8 +87,8 @@ class WeightsDataModule(LightningDataModule):
         self.generation = generation if isinstance(generation, GenerationSettings) else GenerationSettings(**generation)
         self.encoding = encoding if isinstance(encoding, Encoding) else Encoding(**encoding)
         e = self.encoding
-        if e.kind not in ("matrices", "chunks"):
-            raise ConfigError("data.encoding.kind", f"unknown value {e.kind!r}", "Use matrices or chunks")
+        if e.kind not in ("matrices", "circuits", "chunks"):
+            raise ConfigError("data.encoding.kind", f"unknown value {e.kind!r}", "Use matrices, circuits or chunks")
         for field, value, low in (("data.encoding.rows", e.rows, 1), ("data.encoding.cols", e.cols, 1),
                                   ("data.encoding.max_layers", e.max_layers, 1),
                                   ("data.encoding.chunk_size", e.chunk_size, 1), ("data.encoding.max_chunks", e.max_chunks, 1),

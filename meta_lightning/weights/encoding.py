@@ -5,6 +5,9 @@ residual stream along the rows (:func:`layout.matrices`), sorted by what writes 
 row or column, so the same canvas cell means the same kind of weight in every model; the vector's slot says
 which matrix of which layer it is. ``chunks``: the flattened parameters cut into ``chunk_size`` pieces,
 slot = chunk index (the paper's encoding, where a cell's meaning shifts with every model's sizes).
+``circuits``: as ``matrices``, but each block's attention read as its products W_QK and W_OV and its MLP also
+as its response to each residual direction (:func:`layout.circuits`): a selector's predicate and a map's
+table are then cells of one vector, where ``matrices`` splits them over two or four.
 
 Values are squashed elementwise (sign(x)·log(1+|x|)): Tracr writes values from 0 to about 10^3, and their
 order of magnitude matters more than their exact size. ``extent`` marks the cells a model really has, so
@@ -19,7 +22,18 @@ import numpy as np
 
 from meta_lightning.errors import ConfigError
 from meta_lightning.weights.files import flatten
-from meta_lightning.weights.layout import POSITIONS, TOKENS, Dims, dims_of, matrices, residual_order, shapes, slots
+from meta_lightning.weights.layout import (
+    POSITIONS,
+    TOKENS,
+    Dims,
+    circuit_slots,
+    circuits,
+    dims_of,
+    matrices,
+    residual_order,
+    shapes,
+    slots,
+)
 
 
 def squash(weights: np.ndarray) -> np.ndarray:
@@ -30,8 +44,9 @@ def squash(weights: np.ndarray) -> np.ndarray:
 class Encoding:
     """How parameters become input vectors (``data.encoding``)."""
 
-    kind: Literal["matrices", "chunks"] = "matrices"
-    """matrices: a vector per weight matrix on a residual-aligned canvas; chunks: the flat parameters cut up."""
+    kind: Literal["matrices", "circuits", "chunks"] = "matrices"
+    """matrices: a vector per weight matrix on a residual-aligned canvas; circuits: the same canvas, attention
+    as W_QK and W_OV and each MLP also as its response table; chunks: the flat parameters cut up."""
     rows: int = 72
     """matrices: the widest residual stream read (canvas rows; one more holds biases). Of 8,000 programs of 1-5
     ops under 73,728 parameters, 2.4 % need more rows or columns (left out, and counted); Tracr's library
@@ -50,11 +65,13 @@ class Encoding:
 
     def features(self) -> int:
         """Length of one input vector."""
-        return (self.rows + 1) * (self.cols + 1) if self.kind == "matrices" else self.chunk_size
+        return self.chunk_size if self.kind == "chunks" else (self.rows + 1) * (self.cols + 1)
 
     def slots(self) -> int:
         """Distinct slot ids (learned position embeddings)."""
-        return slots(self.max_layers) if self.kind == "matrices" else self.max_chunks
+        if self.kind == "chunks":
+            return self.max_chunks
+        return circuit_slots(self.max_layers) if self.kind == "circuits" else slots(self.max_layers)
 
     def check(self, dims: Dims, field: str = "data.encoding") -> None:
         """A one-line error naming the setting when a model of ``dims`` does not fit."""
@@ -65,7 +82,7 @@ class Encoding:
                 raise ConfigError(f"{field}.max_chunks", f"a model has {size} parameters, more than {self.max_chunks} "
                                   f"chunks of {self.chunk_size}", f"Raise it to {need}, or lower data.generation.max_params")
             return
-        width = max(dims.attention, dims.mlp, TOKENS, POSITIONS)
+        width = max(dims.attention, dims.mlp, TOKENS, POSITIONS, dims.residual if self.kind == "circuits" else 0)
         for name, have, need in (("rows", self.rows, dims.residual), ("cols", self.cols, width),
                                  ("max_layers", self.max_layers, dims.layers)):
             if need > have:
@@ -83,7 +100,8 @@ class Encoding:
             extent = np.arange(vectors.size) < flat.size
             shape = (count, self.chunk_size)
             return vectors.reshape(shape), extent.reshape(shape), np.arange(count)
-        found = list(matrices(params, residual_order(params) if self.sort_residual else None))
+        read = circuits if self.kind == "circuits" else matrices
+        found = list(read(params, residual_order(params) if self.sort_residual else None))
         canvas = np.zeros((len(found), self.rows + 1, self.cols + 1), dtype=np.float32)
         extent = np.zeros(canvas.shape, dtype=bool)
         for i, (_, w, width_bias, residual_bias) in enumerate(found):

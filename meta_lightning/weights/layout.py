@@ -110,3 +110,44 @@ def matrices(params: dict, order: Optional[np.ndarray] = None):
             w = (p["w"].T if role.residual_out else p["w"])[rows]
             yield (len(EMBEDDINGS) + ROLES_PER_LAYER * layer + role.slot, w,
                    None if role.residual_out else p["b"], p["b"][rows] if role.residual_out else None)
+
+
+CIRCUITS_PER_LAYER = 5
+"""A block read as circuits: W_QK, W_OV, the MLP's two matrices, and its response to each residual direction."""
+
+
+def circuit_slots(layers: int) -> int:
+    return len(EMBEDDINGS) + CIRCUITS_PER_LAYER * layers
+
+
+def one_direction(params: dict) -> Optional[int]:
+    """The residual direction every token writes 1 to (Tracr's ``one``), or None."""
+    embed = params["token_embed"]["embeddings"]
+    found = np.flatnonzero(np.all(embed == 1, axis=0))
+    return int(found[0]) if found.size else None
+
+
+def circuits(params: dict, order: Optional[np.ndarray] = None):
+    """(slot, matrix, None, None) for the embeddings and, per block, its circuits, residual in ``order`` along
+    every residual axis: W_QK = W_Q W_Kᵀ (query direction x key direction) and W_OV = W_V W_O (read x write),
+    summed over heads, so how Tracr factors them does not show; the MLP's two matrices as :func:`matrices`
+    reads them; and the MLP's response to each residual direction i, f(one + e_i) - f(one), which for a
+    categorical map is its lookup table (input value x output value). Tracr's models have no biases."""
+    dims = dims_of(params)
+    rows = np.arange(dims.residual) if order is None else order
+    one = one_direction(params)
+    base = np.zeros(dims.residual, dtype=np.float32)
+    if one is not None:
+        base[one] = 1.0
+    for role in EMBEDDINGS:
+        yield role.slot, params[role.module]["embeddings"].T[rows], None, None
+    for layer in range(dims.layers):
+        w = {role.slot: params[role.module.format(layer=layer)]["w"] for role in BLOCK}
+        first = len(EMBEDDINGS) + CIRCUITS_PER_LAYER * layer
+        yield first, (w[0] @ w[1].T)[np.ix_(rows, rows)], None, None
+        yield first + 1, (w[2] @ w[3])[np.ix_(rows, rows)], None, None
+        yield first + 2, w[4][rows], None, None
+        yield first + 3, w[5].T[rows], None, None
+        inputs = base + np.eye(dims.residual, dtype=np.float32)
+        response = np.maximum(inputs @ w[4], 0) @ w[5] - np.maximum(base @ w[4], 0) @ w[5]
+        yield first + 4, response[np.ix_(rows, rows)], None, None

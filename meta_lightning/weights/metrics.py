@@ -16,8 +16,9 @@ class ProgramRows:
     right: int = 0
     tokens: int = 0
     rows: list[dict] = field(default_factory=list)
-    """``{"length", "exact", "name"}`` per program, and for a named one its ``details`` (the guess, its token
-    accuracy, a note such as "outside the grammar")."""
+    """``{"length", "exact", "name"}`` per program (at test also ``first``: the most likely program is exact,
+    and ``same``: the answer compiles to the given weights), and for a named one its ``details`` (the guess,
+    its token accuracy, a note such as "outside the grammar")."""
 
 
 class ProgramMetrics:
@@ -29,13 +30,16 @@ class ProgramMetrics:
     def reset(self, stage: str) -> None:
         self.results = {k: v for k, v in self.results.items() if not k.startswith(f"{stage}/")}
 
-    def update(self, stage: str, name: str, right: int, tokens: int, lengths, exact, names, details=None) -> None:
+    def update(self, stage: str, name: str, right: int, tokens: int, lengths, exact, names, details=None,
+               first=None, same=None) -> None:
         r = self.results.setdefault(f"{stage}/{name}", ProgramRows())
         r.right += right
         r.tokens += tokens
         details = details or [{}] * len(names)
-        r.rows += [{"length": int(n), "exact": bool(e), "name": s, **({"details": d} if s and d else {})}
-                   for n, e, s, d in zip(lengths, exact, names, details)]
+        first, same = first or [None] * len(names), same or [None] * len(names)
+        r.rows += [{"length": int(n), "exact": bool(e), "name": s, **({"details": d} if s and d else {}),
+                    **({"first": bool(f)} if f is not None else {}), **({"same": bool(v)} if v is not None else {})}
+                   for n, e, s, d, f, v in zip(lengths, exact, names, details, first, same)]
 
     def gathered(self, stage: str) -> dict[str, ProgramRows]:
         """This stage's rows of every rank (all ranks call this together under DDP)."""
@@ -52,15 +56,25 @@ class ProgramMetrics:
         return {name: program_entry(r) for name, r in self.gathered(stage).items()}
 
 
+def _rate(rows: list[dict], key: str, name: str) -> dict:
+    """``{name, name_ci95}`` over the rows that carry ``key``; empty where none does."""
+    of = [x[key] for x in rows if key in x]
+    return {name: sum(of) / len(of), f"{name}_ci95": list(wilson_interval(sum(of), len(of)))} if of else {}
+
+
 def program_entry(r: ProgramRows) -> dict:
-    """One data set's summary entry (every test set of a weights run is held out of training)."""
+    """One data set's summary entry (every test set of a weights run is held out of training): exact match,
+    and where the beam was checked against the compiler, the model's most likely program alone
+    (``exact_match_model_alone``) and how often the answer compiles to the given weights (``same_weights``)."""
     rows, n = r.rows, len(r.rows)
     entry = scored("exact_match", sum(x["exact"] for x in rows), n, True, programs=n,
-                   token_accuracy=r.right / max(r.tokens, 1), by_length={})
+                   token_accuracy=r.right / max(r.tokens, 1), **_rate(rows, "first", "exact_match_model_alone"),
+                   **_rate(rows, "same", "same_weights"), by_length={})
     for length in sorted({x["length"] for x in rows}):
-        of = [x["exact"] for x in rows if x["length"] == length]
-        entry["by_length"][str(length)] = {"programs": len(of), "exact_match": sum(of) / len(of),
-                                           "exact_match_ci95": list(wilson_interval(sum(of), len(of)))}
+        of = [x for x in rows if x["length"] == length]
+        entry["by_length"][str(length)] = {"programs": len(of), **_rate(of, "exact", "exact_match"),
+                                           **_rate(of, "first", "exact_match_model_alone"),
+                                           **_rate(of, "same", "same_weights")}
     named = [x for x in rows if x["name"]]
     if named:
         entry["programs_exact"] = {x["name"]: x["exact"] for x in named}

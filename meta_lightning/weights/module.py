@@ -1,24 +1,29 @@
 """The weight-reading meta-model's LightningModule: steps, decoding for metrics, the optimiser, checkpoints.
 
 Trained on next-token loss over the program. Metrics, per dataset: per-token accuracy (teacher-forced) and
-whole-program exact match (greedy decoding), also per program length (:mod:`.metrics`, reported by
-:mod:`.reporting`).
+whole-program exact match, also per program length (:mod:`.metrics`, reported by :mod:`.reporting`).
+Validation decodes greedily (the model alone). Test and predict write ``beam_width`` programs each and, with
+``verify``, answer with the first that Tracr compiles to the given weights (:mod:`.verify`); the model's
+most likely program is reported beside it.
 """
 from __future__ import annotations
 
 from dataclasses import asdict
 from typing import Literal, Optional
 
+import numpy as np
 import torch
 from lightning.pytorch import LightningModule
 
 from meta_lightning.checkpoints import header, read_checkpoint, write_header
 from meta_lightning.errors import ConfigError
 from meta_lightning.schedules import adamw_with_schedule
+from meta_lightning.weights.decoding import beam
 from meta_lightning.weights.encoding import Encoding
 from meta_lightning.weights.metrics import ProgramMetrics
 from meta_lightning.weights.network import ProgramNetwork
 from meta_lightning.weights.tokens import ID, PAD, readable
+from meta_lightning.weights.verify import Verifier
 
 Inputs = Literal["real", "random"]
 Decoding = Literal["constrained", "free"]
@@ -36,13 +41,18 @@ class WeightsMetaModel(LightningModule):
         weight_decay: AdamW weight decay.
         warmup_steps: Linear warmup steps.
         inputs: ``real`` weights, or ``random`` (Gaussian noise of the same shape: the program-prior baseline).
-        decoding: ``constrained``: greedy over the tokens the program grammar allows next (every guess is a
-            program); ``free``: greedy over the whole vocabulary.
+        decoding: ``constrained``: decode over the tokens the program grammar allows next (every guess is a
+            program); ``free``: over the whole vocabulary.
+        beam_width: Programs written per model at test and predict, most likely first (beam search); 1 is
+            greedy decoding.
+        verify: At test and predict, compile each of the beam's programs with Tracr (in order) and answer with
+            the first whose model equals the given one; the most likely program where none does. Reads only
+            the weights and the compiler, so ``decompile`` on a user's model does the same.
     """
 
     def __init__(self, d_model: int = 256, layers: int = 4, heads: int = 4, dropout: float = 0.1, lr: float = 1e-3,
                  weight_decay: float = 0.01, warmup_steps: int = 100, inputs: Inputs = "real",
-                 decoding: Decoding = "constrained"):
+                 decoding: Decoding = "constrained", beam_width: int = 8, verify: bool = True):
         super().__init__()
         if d_model % heads:
             raise ConfigError("model.heads", f"d_model {d_model} is not divisible by {heads} heads",
@@ -51,9 +61,12 @@ class WeightsMetaModel(LightningModule):
             raise ConfigError("model.inputs", f"unknown value {inputs!r}", "Use real or random")
         if decoding not in ("constrained", "free"):
             raise ConfigError("model.decoding", f"unknown value {decoding!r}", "Use constrained or free")
+        if beam_width < 1:
+            raise ConfigError("model.beam_width", f"must be at least 1, got {beam_width}", "Use 1 (greedy) or more")
         self.save_hyperparameters()
         self.net: Optional[ProgramNetwork] = None
         self.metrics = ProgramMetrics()
+        self.verifier: Optional[Verifier] = None
 
     def configure_model(self) -> None:
         if self.net is None:
@@ -87,8 +100,35 @@ class WeightsMetaModel(LightningModule):
         model.load_state_dict(ckpt["state_dict"])
         return model.eval()
 
-    def decompile(self, params: dict, field: str = "--params") -> list[int]:
-        return self.net.decompile(params, field)
+    def decompile(self, params: dict, field: str = "--params") -> tuple[list[int], Optional[bool]]:
+        """(program tokens, whether they compile to ``params``: None without ``verify``)."""
+        batch = self.net.batch_of(params, field)
+        batch["size"] = [int(sum(np.asarray(v).size for d in params.values() for v in d.values()))]
+        (ids, same), _ = self.answers(batch)[0]
+        return ids, same
+
+    def answers(self, batch: dict) -> list[tuple[tuple[list[int], Optional[bool]], list[int]]]:
+        """Per model: ((the answer, whether it compiles to the given weights or None unchecked), the most
+        likely program)."""
+        hp = self.hparams
+        tokens, scores = beam(self.net, batch, hp.beam_width)
+        if hp.verify and self.verifier is None:
+            attached = self._trainer is not None and getattr(self._trainer, "datamodule", None) is not None
+            self.verifier = Verifier(self.net.encoding, getattr(self._trainer.datamodule, "workers", 1) if attached else 1)
+        candidates = [[[int(t) for t in tokens[i, k] if int(t) != ID[PAD]] for k in range(tokens.shape[1])
+                       if torch.isfinite(scores[i, k])] for i in range(tokens.shape[0])]
+        if not hp.verify:
+            return [((c[0], None), c[0]) for c in candidates]
+        real = batch["vector_mask"]
+        chosen = self.verifier.choose_many([(c, batch["vectors"][i][real[i]].numpy(), batch["slots"][i][real[i]].numpy(),
+                                             batch["size"][i]) for i, c in enumerate(candidates)])
+        return [((c[k], same), c[0]) for c, (k, same) in zip(candidates, chosen)]
+
+    def on_test_end(self) -> None:
+        if self.verifier is not None:
+            self.verifier.close()
+
+    on_predict_end = on_test_end
 
     # -- steps ---------------------------------------------------------------------------------------------
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
@@ -99,16 +139,22 @@ class WeightsMetaModel(LightningModule):
 
     def _eval(self, stage: str, batch: dict) -> None:
         loss, right, count = self.net.loss_and_token_accuracy(batch)
-        guess = self.net.greedy(batch)
-        exact, details = [], []
-        for i in range(len(count)):
-            target = batch["tokens"][i][batch["token_mask"][i]]
-            written = guess[i][guess[i] != ID[PAD]]
-            exact.append(len(written) == len(target) and bool((written == target).all()))
-            details.append({"guess": readable(written.tolist())[0], "token_accuracy": int(right[i]) / max(int(count[i]), 1),
-                            **({"note": batch["note"][i]} if batch["note"][i] else {})} if batch["name"][i] else {})
+        if stage == "val":  # greedy: the model alone, and fast
+            written = [[int(t) for t in g if int(t) != ID[PAD]] for g in self.net.greedy(batch)]
+            found = [((ids, None), ids) for ids in written]
+        else:
+            found = self.answers(batch)
+        exact, first, same, details = [], [], [], []
+        for i, ((answer, compiles), likely) in enumerate(found):
+            target = batch["tokens"][i][batch["token_mask"][i]].tolist()
+            exact.append(answer == target)
+            first.append(likely == target)
+            same.append(compiles)
+            details.append({"guess": readable(answer)[0], "token_accuracy": int(right[i]) / max(int(count[i]), 1),
+                            "same_weights": compiles, **({"note": batch["note"][i]} if batch["note"][i] else {})}
+                           if batch["name"][i] else {})
         self.metrics.update(stage, batch["dataset"], int(right.sum()), int(count.sum()), batch["length"], exact,
-                            batch["name"], details)
+                            batch["name"], details, first=first, same=same)
         self.log(f"{stage}/{batch['dataset']}/loss", loss, batch_size=len(count), add_dataloader_idx=False)
 
     def validation_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> None:
@@ -120,12 +166,11 @@ class WeightsMetaModel(LightningModule):
     def predict_step(self, batch: dict, batch_idx: int) -> list[dict]:
         """Per model: the program written (RASP code), whether it is well formed, and, where the true program
         is known (a program file), whether it is exact."""
-        guess, rows = self.net.greedy(batch), []
-        for i, name in enumerate(batch["name"]):
-            ids = [int(t) for t in guess[i] if int(t) != ID[PAD]]
-            truth = batch["tokens"][i][batch["token_mask"][i]].tolist()
+        rows = []
+        for i, ((ids, same), _) in enumerate(self.answers(batch)):
+            name, truth = batch["name"][i], batch["tokens"][i][batch["token_mask"][i]].tolist()
             text, well_formed = readable(ids)
-            row = {"file": name, "program": text, "well_formed": well_formed, "exact": None}
+            row = {"file": name, "program": text, "well_formed": well_formed, "same_weights": same, "exact": None}
             if len(truth) > 2:  # known: a program file, or a hand-written or library program
                 row.update(exact=ids == truth, truth=readable(truth)[0])
             if batch["note"][i]:  # e.g. a library program outside the grammar

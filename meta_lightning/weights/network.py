@@ -12,8 +12,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from meta_lightning.errors import ConfigError
+from meta_lightning.weights.decoding import beam
 from meta_lightning.weights.encoding import Encoding
-from meta_lightning.weights.tokens import BOS, EOS, ID, PAD, VOCAB, allowed_next
+from meta_lightning.weights.tokens import VOCAB
 
 
 class ProgramNetwork(nn.Module):
@@ -60,37 +61,18 @@ class ProgramNetwork(nn.Module):
         right = ((logits.argmax(-1) == targets) & mask[:, 1:]).sum(1)
         return loss, right, mask[:, 1:].sum(1)
 
-    @torch.no_grad()
     def greedy(self, batch: dict) -> torch.Tensor:
-        """Greedy programs, [B, max_tokens], padded after <eos>."""
-        prefix, prefix_mask = self.prefix(batch), batch["vector_mask"]
-        b = prefix.shape[0]
-        tokens = torch.full((b, 1), ID[BOS], dtype=torch.long, device=prefix.device)
-        done = torch.zeros(b, dtype=torch.bool, device=prefix.device)
-        for _ in range(self.max_tokens - 1):
-            logits = self.logits(prefix, prefix_mask, tokens, torch.ones_like(tokens, dtype=torch.bool))[:, -1]
-            if self.decoding == "constrained":
-                allowed = torch.zeros_like(logits, dtype=torch.bool)
-                for i in (~done).nonzero().flatten().tolist():
-                    allowed[i, allowed_next(tokens[i].tolist())] = True
-                logits = logits.masked_fill(~allowed, float("-inf"))
-            nxt = logits.argmax(-1).masked_fill(done, ID[PAD])
-            tokens = torch.cat([tokens, nxt[:, None]], 1)
-            done |= nxt == ID[EOS]
-            if done.all():
-                break
-        return tokens
+        """Greedy programs, [B, max_tokens or fewer], padded after <eos> (:func:`.decoding.beam` of width 1)."""
+        return beam(self, batch, 1)[0][:, 0]
 
-    @torch.no_grad()
-    def decompile(self, params: dict, field: str = "--params") -> list[int]:
-        """Greedy program tokens for one compiled model's parameters (Tracr's nested dict)."""
+    def batch_of(self, params: dict, field: str = "--params") -> dict:
+        """One compiled model's parameters (Tracr's nested dict) as a batch of one; a model this meta-model
+        cannot read is a one-line error naming ``field``."""
         try:
             vectors, extent, slots = (torch.from_numpy(a)[None] for a in self.encoding.encode(params))
         except ConfigError as e:
             raise ConfigError(field, f"the model does not fit this meta-model: {e.problem} ({e.field})",
                               "Decompile a smaller compiled model, or train a meta-model with a larger "
                               f"{e.field}") from e
-        batch = {"vectors": vectors, "extent": extent, "slots": slots,
-                 "vector_mask": torch.ones(slots.shape, dtype=torch.bool)}
-        tokens = self.greedy(batch)[0]
-        return [int(t) for t in tokens if int(t) != ID[PAD]]
+        return {"vectors": vectors, "extent": extent, "slots": slots,
+                "vector_mask": torch.ones(slots.shape, dtype=torch.bool)}

@@ -39,8 +39,9 @@ class ProgramReporter(Callback):
             write_summary(path, Summary("weights", "exact_match", datasets, baselines_pending=self.pending,
                                         log_dir=str(path.parent), details={"inputs": module.hparams.inputs,
                                                  "machine": trainer_machine(trainer)}))
-        print(json.dumps({"inputs": module.hparams.inputs, **{k: {m: v[m] for m in ("programs", "token_accuracy",
-              "exact_match", "exact_match_ci95")} for k, v in datasets.items()}}, indent=1), flush=True)
+        shown = ("programs", "token_accuracy", "exact_match", "exact_match_ci95", "exact_match_model_alone", "same_weights")
+        print(json.dumps({"inputs": module.hparams.inputs, **{k: {m: v[m] for m in shown if m in v}
+                                                                for k, v in datasets.items()}}, indent=1), flush=True)
         if "library" in datasets:
             print(library_rows(datasets["library"]), flush=True)
 
@@ -50,6 +51,9 @@ class ProgramReporter(Callback):
         for name, entry in datasets.items():
             module.log(f"{stage}/{name}/exact_match", entry["exact_match"], add_dataloader_idx=False)
             module.log(f"{stage}/{name}/token_acc", entry["token_accuracy"], add_dataloader_idx=False)
+            for extra in ("exact_match_model_alone", "same_weights"):
+                if extra in entry:
+                    module.log(f"{stage}/{name}/{extra}", entry[extra], add_dataloader_idx=False)
         return datasets
 
 
@@ -61,7 +65,8 @@ def library_rows(entry: dict) -> str:
              "exact"]
     for name, row in rows.items():
         guess = row.get("guess", "").replace("\n", "; ")
+        checked = {True: "compiles to its weights  ", False: "", None: ""}[row.get("same_weights")]
         lines.append(f"  {name:<22} {'exact' if row['exact'] else 'wrong':<5}  token acc {row.get('token_accuracy', 0):.2f}  "
-                     + (f"({row['note']}) " if row.get("note") else "") + guess)
+                     + checked + (f"({row['note']}) " if row.get("note") else "") + guess)
     lines += [f"  {name:<22} not read: {why}" for name, why in entry.get("not_read", {}).items()]
     return "\n".join(lines)

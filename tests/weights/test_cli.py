@@ -77,16 +77,20 @@ def test_decompile_writes_a_program_for_a_params_file_and_for_a_program_file(fit
 
     ckpt = fitted / "checkpoints" / "last.ckpt"
     model = WeightsMetaModel.from_checkpoint(str(ckpt))
-    expected = {name: readable(model.decompile(compile_program(HELD_OUT[name]).params))[0]
-                for name in ("histogram", "reverse")}  # the model's own guesses, through the API
+    expected, checked = {}, {}
+    for name in ("histogram", "reverse"):  # the model's own guesses, through the API
+        ids, same = model.decompile(compile_program(HELD_OUT[name]).params)
+        expected[name] = readable(ids)[0]
+        checked[name] = "\n# compiles to the given weights: " + ("yes" if same else "no (the most likely program of the beam)")
+        assert same or expected[name] != describe(HELD_OUT[name])  # an exact guess compiles back to the weights
     save_params(compile_program(HELD_OUT["histogram"]).params, tmp_path / "histogram.npz")
     main(["decompile", "--ckpt_path", str(ckpt), "--params", str(tmp_path / "histogram.npz")])
-    assert capsys.readouterr().out == expected["histogram"] + "\n"
+    assert capsys.readouterr().out == expected["histogram"] + "\n" + checked["histogram"] + "\n"
     (tmp_path / "reverse.rasp").write_text(describe(HELD_OUT["reverse"]))
     main(["decompile", "--ckpt_path", str(ckpt), "--program", str(tmp_path / "reverse.rasp")])
     exact = expected["reverse"] == describe(HELD_OUT["reverse"])
-    assert capsys.readouterr().out == (f"{expected['reverse']}\n\n# the program compiled:\n{describe(HELD_OUT['reverse'])}"
-                                       f"\n# exact: {exact}\n")
+    assert capsys.readouterr().out == (f"{expected['reverse']}\n{checked['reverse']}\n\n# the program compiled:\n"
+                                       f"{describe(HELD_OUT['reverse'])}\n# exact: {exact}\n")
 
 
 @needs_tracr
@@ -111,7 +115,8 @@ def test_predict_decompiles_params_and_program_files_into_predictions_jsonl(fitt
 
     model = WeightsMetaModel.from_checkpoint(ckpt)
     for row, name in zip(rows, ("histogram", "reverse")):  # each row is the model's own guess for that file
-        assert (row["program"], row["well_formed"]) == readable(model.decompile(compile_program(HELD_OUT[name]).params))
+        ids, same = model.decompile(compile_program(HELD_OUT[name]).params)
+        assert (row["program"], row["well_formed"], row["same_weights"]) == (*readable(ids), same)
     # another encoding than the checkpoint's is named, not a shape error from deep in torch
     with pytest.raises(SystemExit) as e:
         main(["predict", *_tiny(tmp_path), "--ckpt_path", ckpt, "--data.encoding.kind", "chunks"])

@@ -18,19 +18,19 @@ def test_a_batch_pads_vectors_and_tokens_and_masks_them():
 
     def item(n, tokens, length, name):
         return {"vectors": torch.ones(n, 4), "extent": torch.ones(n, 4, dtype=torch.bool), "slots": torch.arange(n),
-                "tokens": torch.tensor(tokens), "length": length, "name": name,
+                "tokens": torch.tensor(tokens), "length": length, "size": 10 * n, "name": name,
                 "dataset": "test"}
 
     batch = collate([item(2, [1, 5, 2], 1, ""), item(3, [1, 5, 6, 7, 2], 2, "x")])
     assert batch["vectors"].shape == (2, 3, 4) and batch["vector_mask"].tolist() == [[True, True, False], [True] * 3]
     assert batch["slots"].tolist() == [[0, 1, 0], [0, 1, 2]] and not batch["extent"][0, 2].any()
     assert batch["tokens"][0].tolist() == [1, 5, 2, ID[PAD], ID[PAD]] and batch["token_mask"].sum().item() == 8
-    assert batch["dataset"] == "test" and batch["name"] == ["", "x"]
+    assert batch["dataset"] == "test" and batch["name"] == ["", "x"] and batch["size"] == [20, 30]
 
 
 @pytest.mark.parametrize("options, needle", [
     ({"encoding": {"rows": 0}}, "data.encoding.rows: must be at least 1"),
-    ({"encoding": {"kind": "pixels"}}, "data.encoding.kind: unknown value 'pixels'. Use matrices or chunks"),
+    ({"encoding": {"kind": "pixels"}}, "data.encoding.kind: unknown value 'pixels'. Use matrices, circuits or chunks"),
     ({"generation": {"min_ops": 3, "max_ops": 2}}, "data.generation.max_ops: 2 is below min_ops 3"),
     ({"encoding": {"kind": "chunks", "chunk_size": 16, "max_chunks": 4}},
      "data.encoding.max_chunks: 4 chunks of 16 hold fewer than generation.max_params"),

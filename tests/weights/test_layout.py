@@ -3,7 +3,7 @@ import pytest
 
 from meta_lightning.weights import tracr_available
 from meta_lightning.weights.files import flatten
-from meta_lightning.weights.layout import Dims, dims_of, matrices, residual_order, slots, unflatten
+from meta_lightning.weights.layout import Dims, circuits, dims_of, matrices, residual_order, slots, unflatten
 from meta_lightning.weights.programs import HELD_OUT
 from tests.helpers.params import random_params
 
@@ -95,3 +95,21 @@ def test_in_compiled_models_the_inputs_come_first_then_each_layers_writes():
         writers = [found[1], found[0]] + [found[2 + 6 * layer + k] for layer in range(dims_of(params).layers) for k in (3, 5)]
         first = [next(i for i, w in enumerate(writers) if np.abs(w[row]).sum() > 0) for row in range(len(order))]
         assert first == sorted(first) and first[0] == 0  # token embedding rows ("one", then tokens) lead
+
+
+@needs_tracr
+def test_circuits_show_a_maps_table_and_a_selects_predicate():
+    from meta_lightning.weights.compile import compile_program
+    from meta_lightning.weights.programs import MAPS, Op
+
+    model = compile_program((Op("map", "mod3", ("tokens",)),))
+    labels, table = model.residual_labels, list(circuits(model.params))[2 + 4][1]  # layer 0's MLP response
+    for value in range(5):  # the input value's row writes the output value's column, and only that
+        row = table[labels.index(f"tokens:{value}")]
+        assert np.flatnonzero(row).tolist() == [labels.index(f"map_1:{MAPS['mod3'](value)}")]
+        assert np.isclose(row.max(), 1.0, atol=1e-3)
+    model = compile_program((Op("aggregate", "LT", ("tokens", "tokens", "tokens")),))
+    labels, qk = model.residual_labels, list(circuits(model.params))[2][1]  # layer 0's W_QK: query x key
+    tokens = [labels.index(f"tokens:{v}") for v in range(5)]
+    attends = qk[np.ix_(tokens, tokens)] > qk[np.ix_(tokens, tokens)].max() / 2
+    assert attends.tolist() == [[key < query for key in range(5)] for query in range(5)]

@@ -36,6 +36,20 @@ def test_summary_numbers_equal_hand_computed_ones():
     assert metrics.summarise("test") == {}
 
 
+def test_the_model_alone_and_the_compiler_check_are_reported_beside_the_answer():
+    metrics = ProgramMetrics()
+    # four programs: the answer exact 3 times, the beam's first twice, the answer compiles back 3 times
+    metrics.update("test", "test", 20, 24, [2, 2, 3, 3], [True, True, True, False], ["", "", "", ""],
+                   first=[True, False, True, False], same=[True, True, True, False])
+    entry = metrics.summarise("test")["test"]
+    assert entry["exact_match"] == 0.75 and entry["exact_match_model_alone"] == 0.5 and entry["same_weights"] == 0.75
+    assert entry["exact_match_model_alone_ci95"] == pytest.approx([0.1500, 0.8500], abs=1e-4)
+    all_of_two, half_of_two = pytest.approx([0.3424, 1.0], abs=1e-4), pytest.approx([0.0945, 0.9055], abs=1e-4)
+    assert entry["by_length"]["2"] == {"programs": 2, "exact_match": 1.0, "exact_match_ci95": all_of_two,
+                                       "exact_match_model_alone": 0.5, "exact_match_model_alone_ci95": half_of_two,
+                                       "same_weights": 1.0, "same_weights_ci95": all_of_two}
+
+
 def _rank(rank: int, world: int, port: int, folder: str) -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     dist.init_process_group("gloo", rank=rank, world_size=world)
