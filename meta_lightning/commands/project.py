@@ -64,6 +64,9 @@ class ProjectCLI(LightningCLI):
     """The base of ``MetaCLI`` and ``WeightsCLI``; ``KIND`` names the side, and the checkpoints it reads."""
 
     KIND = "activations"
+    DECODING: tuple[str, ...] = ()
+    """Model options that change only how a trained model answers: given with ``--ckpt_path`` they apply,
+    where every other option must equal the checkpoint's."""
 
     def __init__(self, model_class, datamodule_class, defaults: dict, args=None, run: bool = True):
         from meta_lightning.commands import EPILOG
@@ -91,7 +94,16 @@ class ProjectCLI(LightningCLI):
         ckpt_path = config.get("ckpt_path")
         if ckpt_path and str(ckpt_path) not in LIGHTNING_KEYWORDS:
             self.checkpoint = read_checkpoint(ckpt_path, self.KIND)
-            check_same_options(self.checkpoint.get("hyper_parameters") or {}, config.get("model"))
+            saved = {k: v for k, v in (self.checkpoint.get("hyper_parameters") or {}).items() if k not in self.DECODING}
+            check_same_options(saved, config.get("model"))
+            self._decoding = {k: config["model"][k] for k in self.DECODING if k in (config.get("model") or {})}
+
+    def _parse_ckpt_path(self) -> None:
+        """Lightning puts the checkpoint's options in the config; the decoding options given stay."""
+        super()._parse_ckpt_path()
+        subcommand = self.config.get("subcommand")
+        for key, value in getattr(self, "_decoding", {}).items():
+            self.config[subcommand]["model"][key] = value
 
     def instantiate_trainer(self, **kwargs):
         """Our progress bar (a step-bounded run has no epoch total to show), then the run's own callbacks."""

@@ -18,6 +18,7 @@ from lightning.pytorch import LightningModule
 from meta_lightning.checkpoints import header, read_checkpoint, write_header
 from meta_lightning.errors import ConfigError
 from meta_lightning.schedules import adamw_with_schedule
+from meta_lightning.weights import tracr_available
 from meta_lightning.weights.decoding import beam
 from meta_lightning.weights.encoding import Encoding
 from meta_lightning.weights.metrics import ProgramMetrics
@@ -112,6 +113,10 @@ class WeightsMetaModel(LightningModule):
         likely program)."""
         hp = self.hparams
         tokens, scores = beam(self.net, batch, hp.beam_width)
+        if hp.verify and self.verifier is None and not tracr_available():
+            print("weights: the compiler check is skipped: Tracr is not installed (pip install -e \".[weights]\")",
+                  flush=True)
+            self.hparams.verify = False
         if hp.verify and self.verifier is None:
             attached = self._trainer is not None and getattr(self._trainer, "datamodule", None) is not None
             self.verifier = Verifier(self.net.encoding, getattr(self._trainer.datamodule, "workers", 1) if attached else 1)

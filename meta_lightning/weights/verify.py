@@ -11,7 +11,7 @@ not recognised (the guess falls back to the most likely one, as without the chec
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import numpy as np
 
@@ -23,9 +23,27 @@ TOLERANCE = 1e-4
 """Largest difference between two encoded (squashed) cells of the same model: compiles are deterministic."""
 
 
-def compiled_vectors(ids: tuple[int, ...], encoding: Encoding) -> Optional[tuple[np.ndarray, np.ndarray]]:
-    """(vectors, slots) of the guess compiled with Tracr and encoded, or None where Tracr does not compile it
-    here (undefined, unsupported, larger than the canvas). Runs in a worker process too."""
+class Compiled(NamedTuple):
+    """A compiled guess as the meta-model reads it, kept sparse: a canvas is mostly zeros (a dense one is about
+    1 MB, and a test run compiles thousands)."""
+
+    shape: tuple[int, int]
+    cells: np.ndarray
+    """Flat indices of the nonzero cells."""
+    values: np.ndarray
+    slots: np.ndarray
+
+    def equals(self, vectors: np.ndarray, slots: np.ndarray) -> bool:
+        if vectors.shape != self.shape or not np.array_equal(slots, self.slots):
+            return False
+        dense = np.zeros(vectors.size, dtype=np.float32)
+        dense[self.cells] = self.values
+        return bool(np.abs(dense - vectors.reshape(-1)).max(initial=0.0) <= TOLERANCE)
+
+
+def compiled_vectors(ids: tuple[int, ...], encoding: Encoding) -> Optional[Compiled]:
+    """The guess compiled with Tracr and encoded, or None where Tracr does not compile it here (undefined,
+    unsupported, larger than the canvas). Runs in a worker process too."""
     global _COMPILES
     from meta_lightning.weights.compile import compile_program
 
@@ -39,7 +57,8 @@ def compiled_vectors(ids: tuple[int, ...], encoding: Encoding) -> Optional[tuple
         vectors, _, slots = encoding.encode({m: dict(d) for m, d in params.items()})
     except Exception:
         return None
-    return vectors, slots
+    cells = np.flatnonzero(vectors).astype(np.int32)
+    return Compiled(vectors.shape, cells, vectors.reshape(-1)[cells], slots)
 
 
 _COMPILES = 0
@@ -56,7 +75,7 @@ class Verifier:
 
     def __init__(self, encoding: Encoding, workers: int = 1, remember: int = 8192):
         self.encoding, self.workers, self.remember = encoding, workers, remember
-        self.compiled: OrderedDict[tuple, Optional[tuple[np.ndarray, np.ndarray]]] = OrderedDict()
+        self.compiled: OrderedDict[tuple, Optional[Compiled]] = OrderedDict()
         self.compiles = 0
         self._pool = None
 
@@ -106,8 +125,7 @@ class Verifier:
             self._compile_all([g for _, g in asked])
             for i, guess in asked:
                 found, (_, vectors, slots, _) = self.compiled.get(guess), requests[i]
-                if found is not None and found[0].shape == vectors.shape and np.array_equal(found[1], slots) \
-                        and np.abs(found[0] - vectors).max(initial=0.0) <= TOLERANCE:
+                if found is not None and found.equals(vectors, slots):
                     out[i] = (k, True)
             pending = [i for i in pending if not out[i][1]]
         return out

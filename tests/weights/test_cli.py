@@ -117,6 +117,16 @@ def test_predict_decompiles_params_and_program_files_into_predictions_jsonl(fitt
     for row, name in zip(rows, ("histogram", "reverse")):  # each row is the model's own guess for that file
         ids, same = model.decompile(compile_program(HELD_OUT[name]).params)
         assert (row["program"], row["well_formed"], row["same_weights"]) == (*readable(ids), same)
+    # decoding options apply to a trained model: greedy, unchecked, gives the model's most likely program
+    main(["predict", *_tiny(tmp_path), "--ckpt_path", ckpt, "--data.predict_files", f"[{tmp_path / 'reverse.rasp'}]",
+          "--model.beam_width", "1", "--model.verify", "false"])
+    newest = max((tmp_path / "runs").rglob("predictions.jsonl"), key=lambda f: f.stat().st_mtime)
+    row = json.loads(newest.read_text().splitlines()[0])
+    greedy = [int(t) for t in model.net.greedy(model.net.batch_of(compile_program(HELD_OUT["reverse"]).params))[0] if t]
+    assert row["same_weights"] is None and row["program"] == readable(greedy)[0]
+    with pytest.raises(SystemExit):  # a training option still must be the checkpoint's
+        main(["predict", *_tiny(tmp_path), "--ckpt_path", ckpt, "--model.d_model", "48"])
+    assert "model.d_model: the checkpoint was trained with" in capsys.readouterr().err
     # another encoding than the checkpoint's is named, not a shape error from deep in torch
     with pytest.raises(SystemExit) as e:
         main(["predict", *_tiny(tmp_path), "--ckpt_path", ckpt, "--data.encoding.kind", "chunks"])

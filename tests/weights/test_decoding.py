@@ -76,3 +76,15 @@ def test_width_one_is_greedy_and_wider_beams_rank_programs_by_their_probability(
                     assert abs(_score(net, batch, i, ids) - float(scores[i, k])) < 1e-3
                     if ids[-1] == ID[EOS]:  # finished within max_tokens: a well-formed program
                         decode(ids)
+
+
+def test_a_large_batch_is_decoded_in_parts_that_give_the_same_programs(monkeypatch):
+    import meta_lightning.weights.decoding as decoding
+
+    net, batch = _setup(1)
+    whole = beam(net, batch, 4)
+    monkeypatch.setattr(decoding, "ROWS", 4)  # one model at a time
+    parts = beam(net, batch, 4)
+    t = max(whole[0].shape[2], parts[0].shape[2])
+    pad = [torch.nn.functional.pad(x[0], (0, t - x[0].shape[2]), value=ID[PAD]) for x in (whole, parts)]
+    assert torch.equal(pad[0], pad[1]) and torch.allclose(whole[1], parts[1], atol=1e-5)
