@@ -18,28 +18,9 @@ import time
 
 import torch
 
-from meta_lightning.weights.decoding import beam
+from meta_lightning.weights.decoding import beam, greedy_uncached
 from meta_lightning.weights.encoding import Encoding
 from meta_lightning.weights.network import ProgramNetwork
-from meta_lightning.weights.tokens import BOS, EOS, ID, PAD, allowed_next
-
-
-@torch.no_grad()
-def naive_greedy(net: ProgramNetwork, batch: dict) -> torch.Tensor:
-    prefix, mask = net.prefix(batch), batch["vector_mask"]
-    tokens = torch.full((prefix.shape[0], 1), ID[BOS], dtype=torch.long)
-    done = torch.zeros(prefix.shape[0], dtype=torch.bool)
-    for _ in range(net.max_tokens - 1):
-        logits = net.logits(prefix, mask, tokens, torch.ones_like(tokens, dtype=torch.bool))[:, -1]
-        allowed = torch.zeros_like(logits, dtype=torch.bool)
-        for i in (~done).nonzero().flatten().tolist():
-            allowed[i, allowed_next(tokens[i].tolist())] = True
-        nxt = logits.masked_fill(~allowed, float("-inf")).argmax(-1).masked_fill(done, ID[PAD])
-        tokens = torch.cat([tokens, nxt[:, None]], 1)
-        done |= nxt == ID[EOS]
-        if done.all():
-            break
-    return tokens
 
 
 def main() -> None:
@@ -56,10 +37,10 @@ def main() -> None:
              "extent": torch.ones(args.models, n, encoding.features(), dtype=torch.bool),
              "slots": torch.arange(n).remainder(encoding.slots()).repeat(args.models, 1),
              "vector_mask": torch.arange(n)[None] < torch.randint(n // 2, n + 1, (args.models, 1))}
-    reference = naive_greedy(net, batch)
+    reference = greedy_uncached(net, batch)
     cached = beam(net, batch, 1)[0][:, 0]
     assert torch.equal(cached, reference[:, :cached.shape[1]]), "cached greedy wrote other programs"
-    methods = {"naive greedy": lambda: naive_greedy(net, batch), "cached greedy": lambda: beam(net, batch, 1),
+    methods = {"naive greedy": lambda: greedy_uncached(net, batch), "cached greedy": lambda: beam(net, batch, 1),
                "cached beam, width 8": lambda: beam(net, batch, 8), "cached beam, width 16": lambda: beam(net, batch, 16)}
     times: dict[str, list[float]] = {name: [] for name in methods}
     for _ in range(args.repeats):

@@ -131,3 +131,21 @@ def _beam(net, batch: dict, width: int) -> tuple[torch.Tensor, torch.Tensor]:
         if done.all():
             break
     return tokens.view(b, width, -1), scores
+
+
+@torch.no_grad()
+def greedy_uncached(net, batch: dict) -> torch.Tensor:
+    """Greedy decoding that re-runs the whole sequence, weights included, at every step: the reference the
+    cache is tested and benchmarked against (the code before it)."""
+    prefix, mask = net.prefix(batch), batch["vector_mask"]
+    tokens = torch.full((prefix.shape[0], 1), ID[BOS], dtype=torch.long, device=prefix.device)
+    done = torch.zeros(prefix.shape[0], dtype=torch.bool, device=prefix.device)
+    for _ in range(net.max_tokens - 1):
+        logits = net.logits(prefix, mask, tokens, torch.ones_like(tokens, dtype=torch.bool))[:, -1]
+        logits = logits.masked_fill(~allowed(net, tokens, done, logits.shape[-1]), float("-inf"))
+        nxt = logits.argmax(-1).masked_fill(done, ID[PAD])
+        tokens = torch.cat([tokens, nxt[:, None]], 1)
+        done |= nxt == ID[EOS]
+        if done.all():
+            break
+    return tokens

@@ -1,7 +1,7 @@
 """Cached decoding writes what the full network computes: the same logits, greedy and beam search."""
 import torch
 
-from meta_lightning.weights.decoding import beam, start, step
+from meta_lightning.weights.decoding import beam, greedy_uncached, start, step
 from meta_lightning.weights.encoding import Encoding
 from meta_lightning.weights.network import ProgramNetwork
 from meta_lightning.weights.tokens import BOS, EOS, ID, PAD, allowed_next, decode
@@ -32,24 +32,6 @@ def test_cached_steps_give_the_full_networks_logits():
     assert torch.allclose(cached, full, atol=1e-5)
 
 
-def _naive_greedy(net, batch):
-    tokens = torch.full((3, 1), ID[BOS])
-    done = torch.zeros(3, dtype=torch.bool)
-    with torch.no_grad():
-        for _ in range(net.max_tokens - 1):
-            logits = _full(net, batch, tokens)[:, -1]
-            allowed = torch.ones_like(logits, dtype=torch.bool)
-            for i in (~done).nonzero().flatten().tolist():
-                allowed[i] = False
-                allowed[i, allowed_next(tokens[i].tolist())] = True
-            nxt = logits.masked_fill(~allowed, float("-inf")).argmax(-1).masked_fill(done, ID[PAD])
-            tokens = torch.cat([tokens, nxt[:, None]], 1)
-            done |= nxt == ID[EOS]
-            if done.all():
-                break
-    return tokens
-
-
 def _score(net, batch, i, ids):
     ids = torch.tensor([ids])
     one = {k: v[i:i + 1] for k, v in batch.items()}
@@ -66,7 +48,7 @@ def test_width_one_is_greedy_and_wider_beams_rank_programs_by_their_probability(
     for seed in range(3):
         net, batch = _setup(seed)
         greedy = net.greedy(batch)
-        assert torch.equal(greedy, _naive_greedy(net, batch)[:, :greedy.shape[1]])
+        assert torch.equal(greedy, greedy_uncached(net, batch)[:, :greedy.shape[1]])
         tokens, scores = beam(net, batch, 4)
         assert (scores[:, :-1] >= scores[:, 1:]).all() and (scores[:, 0] >= beam(net, batch, 1)[1][:, 0] - 1e-4).all()
         for i in range(3):
