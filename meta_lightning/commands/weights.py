@@ -21,7 +21,7 @@ class WeightsCLI(ProjectCLI):
     ``baselines.random``); it stays incomplete, for sweeps, until the baseline has filed its results."""
 
     KIND = "weights"
-    DECODING = ("beam_width", "verify")
+    DECODING = ("beam_width", "verify", "repair_rounds", "repair_width")
 
     def __init__(self, args=None, run: bool = True):
         defaults = {"logger": lazy_instance(TensorBoardLogger, save_dir="runs", name="weights", default_hp_metric=False)}

@@ -149,3 +149,20 @@ def greedy_uncached(net, batch: dict) -> torch.Tensor:
         if done.all():
             break
     return tokens
+
+
+@torch.no_grad()
+def likelihood(net, batch: dict, row: int, programs: list[list[int]]) -> torch.Tensor:
+    """Log-probability [len(programs)] of each whole program (from <bos>, teacher-forced, not renormalised over
+    the grammar) given model ``row`` of ``batch``'s weights."""
+    t = max(len(p) for p in programs)
+    tokens = torch.full((len(programs), t), ID[PAD], dtype=torch.long, device=batch["vectors"].device)
+    for i, p in enumerate(programs):
+        tokens[i, :len(p)] = torch.tensor(p, device=tokens.device)
+    mask = tokens != ID[PAD]
+    prefix = net.prefix({k: batch[k][row:row + 1] for k in ("vectors", "extent", "slots")})
+    visible = batch["vector_mask"][row:row + 1]
+    logits = net.logits(prefix.expand(len(programs), -1, -1), visible.expand(len(programs), -1),
+                        tokens[:, :-1], mask[:, :-1])
+    logp = torch.log_softmax(logits.float(), -1).gather(-1, tokens[:, 1:, None])[..., 0]
+    return (logp * mask[:, 1:]).sum(1)

@@ -19,10 +19,11 @@ from meta_lightning.checkpoints import header, read_checkpoint, write_header
 from meta_lightning.errors import ConfigError
 from meta_lightning.schedules import adamw_with_schedule
 from meta_lightning.weights import tracr_available
-from meta_lightning.weights.decoding import beam
+from meta_lightning.weights.decoding import beam, likelihood
 from meta_lightning.weights.encoding import Encoding
 from meta_lightning.weights.metrics import ProgramMetrics
 from meta_lightning.weights.network import ProgramNetwork
+from meta_lightning.weights.repair import repair_many
 from meta_lightning.weights.tokens import ID, PAD, readable
 from meta_lightning.weights.verify import Verifier
 
@@ -49,11 +50,15 @@ class WeightsMetaModel(LightningModule):
         verify: At test and predict, compile each of the beam's programs with Tracr (in order) and answer with
             the first whose model equals the given one; the most likely program where none does. Reads only
             the weights and the compiler, so ``decompile`` on a user's model does the same.
+        repair_rounds: With ``verify``, where no beam program compiles back: rounds of editing the one whose
+            compiled model is nearest the given weights, one token at a time (:mod:`.repair`); 0: none.
+        repair_width: Edits compiled per round and model: the meta-model's most likely ones.
     """
 
     def __init__(self, d_model: int = 256, layers: int = 4, heads: int = 4, dropout: float = 0.1, lr: float = 1e-3,
                  weight_decay: float = 0.01, warmup_steps: int = 100, inputs: Inputs = "real",
-                 decoding: Decoding = "constrained", beam_width: int = 8, verify: bool = True):
+                 decoding: Decoding = "constrained", beam_width: int = 8, verify: bool = True,
+                 repair_rounds: int = 0, repair_width: int = 16):
         super().__init__()
         if d_model % heads:
             raise ConfigError("model.heads", f"d_model {d_model} is not divisible by {heads} heads",
@@ -64,6 +69,9 @@ class WeightsMetaModel(LightningModule):
             raise ConfigError("model.decoding", f"unknown value {decoding!r}", "Use constrained or free")
         if beam_width < 1:
             raise ConfigError("model.beam_width", f"must be at least 1, got {beam_width}", "Use 1 (greedy) or more")
+        for name, value, least in (("repair_rounds", repair_rounds, 0), ("repair_width", repair_width, 1)):
+            if value < least:
+                raise ConfigError(f"model.{name}", f"must be at least {least}, got {value}", f"Use {least} or more")
         self.save_hyperparameters()
         self.net: Optional[ProgramNetwork] = None
         self.metrics = ProgramMetrics()
@@ -125,9 +133,21 @@ class WeightsMetaModel(LightningModule):
         if not hp.verify:
             return [((c[0], None), c[0]) for c in candidates]
         real = batch["vector_mask"]
-        chosen = self.verifier.choose_many([(c, batch["vectors"][i][real[i]].numpy(), batch["slots"][i][real[i]].numpy(),
-                                             batch["size"][i]) for i, c in enumerate(candidates)])
-        return [((c[k], same), c[0]) for c, (k, same) in zip(candidates, chosen)]
+        requests = [(c, batch["vectors"][i][real[i]].cpu().numpy(), batch["slots"][i][real[i]].cpu().numpy(),
+                     batch["size"][i]) for i, c in enumerate(candidates)]
+        chosen = self.verifier.choose_many(requests)
+        answers = [((c[k], same), c[0]) for c, (k, same) in zip(candidates, chosen)]
+        missed = [i for i, (_, same) in enumerate(chosen) if not same and candidates[i]]
+        if hp.repair_rounds and missed:
+            def score(j: int, programs: list[list[int]]) -> np.ndarray:
+                return likelihood(self.net, batch, missed[j], programs).cpu().numpy()
+
+            edited = repair_many(self.verifier, [requests[i] for i in missed], score, hp.repair_rounds,
+                                 hp.repair_width)
+            for i, ids in zip(missed, edited):
+                if ids is not None:
+                    answers[i] = ((ids, True), candidates[i][0])
+        return answers
 
     def on_test_end(self) -> None:
         if self.verifier is not None:

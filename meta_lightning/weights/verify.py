@@ -103,7 +103,7 @@ class Verifier:
             self.compiled.popitem(last=False)
 
     @staticmethod
-    def _plausible(ids: list[int], size: int) -> bool:
+    def plausible(ids: list[int], size: int) -> bool:
         """A program whose compiled model could have ``size`` parameters (``size.min_params``, before
         compiling: Tracr builds some programs far larger than any the meta-model reads, for minutes)."""
         try:
@@ -111,6 +111,10 @@ class Verifier:
         except ValueError:  # cut short at max_tokens
             return False
         return min_params(program, size) <= size
+
+    def compile_plausible(self, guesses: list[tuple[list[int], int]]) -> None:
+        """Compile each (guess, parameter count of its model) that could have that size."""
+        self._compile_all([tuple(g) for g, size in guesses if self.plausible(list(g), size)])
 
     def choose_many(self, requests: list[tuple[list[list[int]], np.ndarray, np.ndarray, int]]) -> list[tuple[int, bool]]:
         """Per request (candidates best first, the given model's vectors (real rows only), its slots, its
@@ -121,7 +125,7 @@ class Verifier:
         pending = list(range(len(requests)))
         for k in range(max((len(r[0]) for r in requests), default=0)):
             asked = [(i, tuple(requests[i][0][k])) for i in pending if k < len(requests[i][0])]
-            asked = [(i, g) for i, g in asked if self._plausible(list(g), requests[i][3])]
+            asked = [(i, g) for i, g in asked if self.plausible(list(g), requests[i][3])]
             self._compile_all([g for _, g in asked])
             for i, guess in asked:
                 found, (_, vectors, slots, _) = self.compiled.get(guess), requests[i]

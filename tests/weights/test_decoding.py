@@ -70,3 +70,19 @@ def test_a_large_batch_is_decoded_in_parts_that_give_the_same_programs(monkeypat
     t = max(whole[0].shape[2], parts[0].shape[2])
     pad = [torch.nn.functional.pad(x[0], (0, t - x[0].shape[2]), value=ID[PAD]) for x in (whole, parts)]
     assert torch.equal(pad[0], pad[1]) and torch.allclose(whole[1], parts[1], atol=1e-5)
+
+
+def test_likelihood_of_programs_of_different_lengths_is_each_ones_own():
+    from meta_lightning.weights.decoding import likelihood
+    from meta_lightning.weights.programs import Op
+    from meta_lightning.weights.tokens import encode
+
+    net, batch = _setup(2)
+    short = encode((Op("map", "inc", ("tokens",)),))
+    long = encode((Op("map", "inc", ("tokens",)), Op("sequence_map", "add", (0, "indices"))))
+    found = likelihood(net, batch, 1, [long, short])
+    for ids, value in zip((long, short), found.tolist()):
+        one = {k: v[1:2] for k, v in batch.items()}
+        with torch.no_grad():
+            logp = torch.log_softmax(_full(net, one, torch.tensor([ids[:-1]])), -1)[0]
+        assert abs(float(logp.gather(1, torch.tensor(ids[1:])[:, None]).sum()) - value) < 1e-4

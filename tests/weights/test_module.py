@@ -91,6 +91,8 @@ def test_bad_model_options_are_named():
         WeightsMetaModel(d_model=30, heads=4)
     with pytest.raises(ConfigError, match="^model.inputs: unknown value 'noise'"):
         WeightsMetaModel(inputs="noise")
+    with pytest.raises(ConfigError, match="^model.repair_rounds: must be at least 0, got -1"):
+        WeightsMetaModel(repair_rounds=-1)
 
 
 def test_decompiling_a_model_larger_than_the_meta_model_reads_is_named():
@@ -116,3 +118,21 @@ def test_a_checkpoint_of_the_older_format_is_refused_in_one_line(tmp_path):
                                           r"activations, and this run reads compiled models' weights\. Use it with a "
                                           r"config of kind: activations"):
         WeightsMetaModel.from_checkpoint(str(tmp_path / "acts.ckpt"))
+
+
+@pytest.mark.skipif(not tracr_available(), reason='needs the weights extra: pip install -e ".[weights]"')
+def test_where_no_beam_guess_compiles_back_the_edit_search_answers(monkeypatch):
+    import meta_lightning.weights.module as module
+    from meta_lightning.weights.compile import compile_program
+    from meta_lightning.weights.programs import Op
+
+    program = (Op("map", "is_zero", ("tokens",), numerical=True),
+               Op("aggregate", "LEQ", ("indices", "indices", 0), numerical=True))
+    two_off = (Op("map", "mod2", ("tokens",), numerical=True),
+               Op("aggregate", "LT", ("indices", "indices", 0), numerical=True))
+    guess = torch.tensor(encode(two_off))
+    monkeypatch.setattr(module, "beam", lambda net, batch, width: (guess[None, None], torch.zeros(1, 1)))
+    params = compile_program(program).params
+    for rounds, expected in ((0, (encode(two_off), False)), (2, (encode(program), True))):
+        model = _model(Encoding(), repair_rounds=rounds, repair_width=64)
+        assert model.decompile({m: dict(d) for m, d in params.items()}) == expected
