@@ -7,7 +7,7 @@ matrix on a residual-aligned canvas, or flat chunks), served with the program's 
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Literal, Optional
 
 import torch
 from lightning.pytorch import LightningDataModule
@@ -77,12 +77,16 @@ class WeightsDataModule(LightningDataModule):
             so each guess is marked exact or not). Default: the hand-written programs and Tracr's library.
         train_programs: Train on only the first this many programs of the training split (default: all). A
             data-scaling sweep varies it over one generated set, so every cell tests on the same programs.
+        test_split: What ``test`` decodes: ``test`` (the sampled test split, the hand-written programs and Tracr's
+            library) or ``val`` (the validation split alone, decoded as test decodes: beam, compiler check,
+            edits), to choose decoding options without looking at a test set.
     """
 
     def __init__(self, generation: GenerationSettings = GenerationSettings(), encoding: Encoding = Encoding(),
                  batch_size: int = 32, eval_batch_size: int = 128, workers: int = 2,
                  cache_dir: Optional[str] = None, sampling_seed: Optional[int] = None,
-                 predict_files: Optional[list[str]] = None, train_programs: Optional[int] = None):
+                 predict_files: Optional[list[str]] = None, train_programs: Optional[int] = None,
+                 test_split: Literal["test", "val"] = "test"):
         super().__init__()
         self.generation = generation if isinstance(generation, GenerationSettings) else GenerationSettings(**generation)
         self.encoding = encoding if isinstance(encoding, Encoding) else Encoding(**encoding)
@@ -109,7 +113,9 @@ class WeightsDataModule(LightningDataModule):
         if train_programs is not None and train_programs < 1:
             raise ConfigError("data.train_programs", f"must be at least 1, got {train_programs}",
                               "Use a positive count, or null for the whole training split")
-        self.train_programs = train_programs
+        if test_split not in ("test", "val"):
+            raise ConfigError("data.test_split", f"unknown value {test_split!r}", "Use test or val")
+        self.train_programs, self.test_split = train_programs, test_split
         self.datasets: dict[str, ProgramDataset] = {}
         self.unread: dict[str, dict[str, str]] = {}
         """Per test set, the programs it could not read and why (a library program too large for the canvas)."""
@@ -151,7 +157,9 @@ class WeightsDataModule(LightningDataModule):
         return programs
 
     def eval_names(self, stage: str) -> list[str]:
-        return ["val"] if stage == "val" else ["test", "hand_written", "library"]
+        if stage == "val" or self.test_split == "val":
+            return ["val"]
+        return ["test", "hand_written", "library"]
 
     def _loader(self, name: str, train: bool = False) -> DataLoader:
         order = None

@@ -166,3 +166,19 @@ def test_an_unknown_kind_is_one_line_naming_the_field(capsys):
     with pytest.raises(SystemExit) as e:
         main(["fit", "--config", str(EXPERIMENTS / "multilingual.yaml"), "--kind", "bogus", "--print_config"])
     assert e.value.code == 2 and capsys.readouterr().err.startswith("error: kind: Expected a typing.Literal['activations']")
+
+
+@needs_tracr
+def test_decoding_options_are_chosen_on_validation_with_test_split_val(fitted, tmp_path, capsys):
+    from meta_lightning.cli import main
+
+    ckpt = str(fitted / "checkpoints" / "last.ckpt")
+    main(["test", *_tiny(tmp_path), "--ckpt_path", ckpt, "--data.test_split", "val", "--model.beam_width", "2",
+          "--model.repair_rounds", "1", "--model.repair_width", "2"])
+    summary = json.loads(max((tmp_path / "runs").rglob("summary.json"), key=lambda f: f.stat().st_mtime).read_text())
+    assert set(summary["datasets"]) == {"val"}  # no test set is decoded: neither sampled, hand-written nor library
+    val = summary["datasets"]["val"]
+    assert val["programs"] > 0 and "same_weights" in val and "exact_match_model_alone" in val
+    with pytest.raises(SystemExit) as e:
+        main(["test", *_tiny(tmp_path), "--ckpt_path", ckpt, "--data.test_split", "train"])
+    assert e.value.code == 2 and "data.test_split" in capsys.readouterr().err.splitlines()[-1]
