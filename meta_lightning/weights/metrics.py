@@ -17,8 +17,8 @@ class ProgramRows:
     tokens: int = 0
     rows: list[dict] = field(default_factory=list)
     """``{"length", "exact", "name"}`` per program (at test also ``first``: the most likely program is exact,
-    and ``same``: the answer compiles to the given weights), and for a named one its ``details`` (the guess,
-    its token accuracy, a note such as "outside the grammar")."""
+    ``same``: the answer compiles to the given weights, and ``edited``: the edit search found it), and for a
+    named one its ``details`` (the guess, its token accuracy, a note such as "outside the grammar")."""
 
 
 class ProgramMetrics:
@@ -31,15 +31,17 @@ class ProgramMetrics:
         self.results = {k: v for k, v in self.results.items() if not k.startswith(f"{stage}/")}
 
     def update(self, stage: str, name: str, right: int, tokens: int, lengths, exact, names, details=None,
-               first=None, same=None) -> None:
+               first=None, same=None, edited=None) -> None:
         r = self.results.setdefault(f"{stage}/{name}", ProgramRows())
         r.right += right
         r.tokens += tokens
         details = details or [{}] * len(names)
         first, same = first or [None] * len(names), same or [None] * len(names)
+        edited = edited or [None] * len(names)
         r.rows += [{"length": int(n), "exact": bool(e), "name": s, **({"details": d} if s and d else {}),
-                    **({"first": bool(f)} if f is not None else {}), **({"same": bool(v)} if v is not None else {})}
-                   for n, e, s, d, f, v in zip(lengths, exact, names, details, first, same)]
+                    **({"first": bool(f)} if f is not None else {}), **({"same": bool(v)} if v is not None else {}),
+                    **({"edited": bool(x)} if x is not None else {})}
+                   for n, e, s, d, f, v, x in zip(lengths, exact, names, details, first, same, edited)]
 
     def gathered(self, stage: str) -> dict[str, ProgramRows]:
         """This stage's rows of every rank (all ranks call this together under DDP)."""
@@ -65,16 +67,17 @@ def _rate(rows: list[dict], key: str, name: str) -> dict:
 def program_entry(r: ProgramRows) -> dict:
     """One data set's summary entry (every test set of a weights run is held out of training): exact match,
     and where the beam was checked against the compiler, the model's most likely program alone
-    (``exact_match_model_alone``) and how often the answer compiles to the given weights (``same_weights``)."""
+    (``exact_match_model_alone``), how often the answer compiles to the given weights (``same_weights``) and,
+    with the edit search, how often the edit search found it (``found_by_edit``)."""
     rows, n = r.rows, len(r.rows)
     entry = scored("exact_match", sum(x["exact"] for x in rows), n, True, programs=n,
                    token_accuracy=r.right / max(r.tokens, 1), **_rate(rows, "first", "exact_match_model_alone"),
-                   **_rate(rows, "same", "same_weights"), by_length={})
+                   **_rate(rows, "same", "same_weights"), **_rate(rows, "edited", "found_by_edit"), by_length={})
     for length in sorted({x["length"] for x in rows}):
         of = [x for x in rows if x["length"] == length]
         entry["by_length"][str(length)] = {"programs": len(of), **_rate(of, "exact", "exact_match"),
                                            **_rate(of, "first", "exact_match_model_alone"),
-                                           **_rate(of, "same", "same_weights")}
+                                           **_rate(of, "same", "same_weights"), **_rate(of, "edited", "found_by_edit")}
     named = [x for x in rows if x["name"]]
     if named:
         entry["programs_exact"] = {x["name"]: x["exact"] for x in named}

@@ -9,7 +9,7 @@ most likely program is reported beside it.
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Literal, Optional
+from typing import Literal, NamedTuple, Optional
 
 import numpy as np
 import torch
@@ -28,6 +28,20 @@ from meta_lightning.weights.tokens import ID, PAD, readable
 from meta_lightning.weights.verify import Verifier
 
 Inputs = Literal["real", "random"]
+
+
+class Answer(NamedTuple):
+    """What the meta-model answers for one model."""
+
+    ids: list[int]
+    same: Optional[bool]
+    """Whether ``ids`` compiles to the given weights (None: unchecked)."""
+    likely: list[int]
+    """The model's most likely program (the answer without the check)."""
+    edited: bool = False
+    """Found by the edit search (:mod:`.repair`), not in the beam."""
+
+
 Decoding = Literal["constrained", "free"]
 
 
@@ -113,12 +127,11 @@ class WeightsMetaModel(LightningModule):
         """(program tokens, whether they compile to ``params``: None without ``verify``)."""
         batch = self.net.batch_of(params, field)
         batch["size"] = [int(sum(np.asarray(v).size for d in params.values() for v in d.values()))]
-        (ids, same), _ = self.answers(batch)[0]
-        return ids, same
+        answer = self.answers(batch)[0]
+        return answer.ids, answer.same
 
-    def answers(self, batch: dict) -> list[tuple[tuple[list[int], Optional[bool]], list[int]]]:
-        """Per model: ((the answer, whether it compiles to the given weights or None unchecked), the most
-        likely program)."""
+    def answers(self, batch: dict) -> list[Answer]:
+        """Per model, its answer (beam, compiler check and edits, as the options say)."""
         hp = self.hparams
         tokens, scores = beam(self.net, batch, hp.beam_width)
         if hp.verify and self.verifier is None and not tracr_available():
@@ -131,12 +144,12 @@ class WeightsMetaModel(LightningModule):
         candidates = [[[int(t) for t in tokens[i, k] if int(t) != ID[PAD]] for k in range(tokens.shape[1])
                        if torch.isfinite(scores[i, k])] for i in range(tokens.shape[0])]
         if not hp.verify:
-            return [((c[0], None), c[0]) for c in candidates]
+            return [Answer(c[0], None, c[0]) for c in candidates]
         real = batch["vector_mask"]
         requests = [(c, batch["vectors"][i][real[i]].cpu().numpy(), batch["slots"][i][real[i]].cpu().numpy(),
                      batch["size"][i]) for i, c in enumerate(candidates)]
         chosen = self.verifier.choose_many(requests)
-        answers = [((c[k], same), c[0]) for c, (k, same) in zip(candidates, chosen)]
+        answers = [Answer(c[k], same, c[0]) for c, (k, same) in zip(candidates, chosen)]
         missed = [i for i, (_, same) in enumerate(chosen) if not same and candidates[i]]
         if hp.repair_rounds and missed:
             def score(j: int, programs: list[list[int]]) -> np.ndarray:
@@ -146,7 +159,7 @@ class WeightsMetaModel(LightningModule):
                                  hp.repair_width)
             for i, ids in zip(missed, edited):
                 if ids is not None:
-                    answers[i] = ((ids, True), candidates[i][0])
+                    answers[i] = Answer(ids, True, candidates[i][0], edited=True)
         return answers
 
     def on_test_end(self) -> None:
@@ -166,20 +179,22 @@ class WeightsMetaModel(LightningModule):
         loss, right, count = self.net.loss_and_token_accuracy(batch)
         if stage == "val":  # greedy: the model alone, and fast
             written = [[int(t) for t in g if int(t) != ID[PAD]] for g in self.net.greedy(batch)]
-            found = [((ids, None), ids) for ids in written]
+            found = [Answer(ids, None, ids) for ids in written]
         else:
             found = self.answers(batch)
-        exact, first, same, details = [], [], [], []
-        for i, ((answer, compiles), likely) in enumerate(found):
+        exact, first, details = [], [], []
+        for i, answer in enumerate(found):
             target = batch["tokens"][i][batch["token_mask"][i]].tolist()
-            exact.append(answer == target)
-            first.append(likely == target)
-            same.append(compiles)
-            details.append({"guess": readable(answer)[0], "token_accuracy": int(right[i]) / max(int(count[i]), 1),
-                            "same_weights": compiles, **({"note": batch["note"][i]} if batch["note"][i] else {})}
+            exact.append(answer.ids == target)
+            first.append(answer.likely == target)
+            details.append({"guess": readable(answer.ids)[0], "token_accuracy": int(right[i]) / max(int(count[i]), 1),
+                            "same_weights": answer.same, **({"found_by_edit": True} if answer.edited else {}),
+                            **({"note": batch["note"][i]} if batch["note"][i] else {})}
                            if batch["name"][i] else {})
+        checked = all(a.same is not None for a in found)
         self.metrics.update(stage, batch["dataset"], int(right.sum()), int(count.sum()), batch["length"], exact,
-                            batch["name"], details, first=first, same=same)
+                            batch["name"], details, first=first, same=[a.same for a in found],
+                            edited=[a.edited for a in found] if checked and self.hparams.repair_rounds else None)
         self.log(f"{stage}/{batch['dataset']}/loss", loss, batch_size=len(count), add_dataloader_idx=False)
 
     def validation_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> None:
@@ -192,7 +207,8 @@ class WeightsMetaModel(LightningModule):
         """Per model: the program written (RASP code), whether it is well formed, and, where the true program
         is known (a program file), whether it is exact."""
         rows = []
-        for i, ((ids, same), _) in enumerate(self.answers(batch)):
+        for i, answer in enumerate(self.answers(batch)):
+            ids, same = answer.ids, answer.same
             name, truth = batch["name"][i], batch["tokens"][i][batch["token_mask"][i]].tolist()
             text, well_formed = readable(ids)
             row = {"file": name, "program": text, "well_formed": well_formed, "same_weights": same, "exact": None}

@@ -39,7 +39,8 @@ class ProgramReporter(Callback):
             write_summary(path, Summary("weights", "exact_match", datasets, baselines_pending=self.pending,
                                         log_dir=str(path.parent), details={"inputs": module.hparams.inputs,
                                                  "machine": trainer_machine(trainer)}))
-        shown = ("programs", "token_accuracy", "exact_match", "exact_match_ci95", "exact_match_model_alone", "same_weights")
+        shown = ("programs", "token_accuracy", "exact_match", "exact_match_ci95", "exact_match_model_alone", "same_weights",
+                 "found_by_edit")
         print(json.dumps({"inputs": module.hparams.inputs, **{k: {m: v[m] for m in shown if m in v}
                                                                 for k, v in datasets.items()}}, indent=1), flush=True)
         if "library" in datasets:
@@ -51,7 +52,7 @@ class ProgramReporter(Callback):
         for name, entry in datasets.items():
             module.log(f"{stage}/{name}/exact_match", entry["exact_match"], add_dataloader_idx=False)
             module.log(f"{stage}/{name}/token_acc", entry["token_accuracy"], add_dataloader_idx=False)
-            for extra in ("exact_match_model_alone", "same_weights"):
+            for extra in ("exact_match_model_alone", "same_weights", "found_by_edit"):
                 if extra in entry:
                     module.log(f"{stage}/{name}/{extra}", entry[extra], add_dataloader_idx=False)
         return datasets
@@ -66,6 +67,7 @@ def library_rows(entry: dict) -> str:
     for name, row in rows.items():
         guess = row.get("guess", "").replace("\n", "; ")
         checked = {True: "compiles to its weights  ", False: "", None: ""}[row.get("same_weights")]
+        checked += "(found by the edit search)  " if row.get("found_by_edit") else ""
         lines.append(f"  {name:<22} {'exact' if row['exact'] else 'wrong':<5}  token acc {row.get('token_accuracy', 0):.2f}  "
                      + checked + (f"({row['note']}) " if row.get("note") else "") + guess)
     lines += [f"  {name:<22} not read: {why}" for name, why in entry.get("not_read", {}).items()]

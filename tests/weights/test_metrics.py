@@ -48,6 +48,17 @@ def test_the_model_alone_and_the_compiler_check_are_reported_beside_the_answer()
     assert entry["by_length"]["2"] == {"programs": 2, "exact_match": 1.0, "exact_match_ci95": all_of_two,
                                        "exact_match_model_alone": 0.5, "exact_match_model_alone_ci95": half_of_two,
                                        "same_weights": 1.0, "same_weights_ci95": all_of_two}
+    assert "found_by_edit" not in entry  # no edit search: nothing to report
+
+
+def test_how_often_the_edit_search_found_the_answer_is_reported():
+    metrics = ProgramMetrics()
+    metrics.update("test", "test", 20, 24, [2, 3, 3, 3], [True, True, True, False], ["", "", "", ""],
+                   first=[True, False, False, False], same=[True, True, True, False],
+                   edited=[False, True, False, False])
+    entry = metrics.summarise("test")["test"]
+    assert entry["found_by_edit"] == 0.25 and entry["found_by_edit_ci95"] == pytest.approx([0.0456, 0.6994], abs=1e-4)
+    assert entry["by_length"]["3"]["found_by_edit"] == pytest.approx(1 / 3)
 
 
 def _rank(rank: int, world: int, port: int, folder: str) -> None:
