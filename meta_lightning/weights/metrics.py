@@ -64,20 +64,29 @@ def _rate(rows: list[dict], key: str, name: str) -> dict:
     return {name: sum(of) / len(of), f"{name}_ci95": list(wilson_interval(sum(of), len(of)))} if of else {}
 
 
+def _without_edits(rows: list[dict]) -> list[dict]:
+    """Rows as the beam and check alone would have answered: an edited answer falls back to the most likely
+    program (none of the beam compiled back)."""
+    return [{**x, "unedited": x["first"] if x["edited"] else x["exact"]} for x in rows if "edited" in x]
+
+
 def program_entry(r: ProgramRows) -> dict:
     """One data set's summary entry (every test set of a weights run is held out of training): exact match,
     and where the beam was checked against the compiler, the model's most likely program alone
     (``exact_match_model_alone``), how often the answer compiles to the given weights (``same_weights``) and,
-    with the edit search, how often the edit search found it (``found_by_edit``)."""
+    with the edit search, how often the edit search found it (``found_by_edit``) and the exact match the beam
+    and check alone give (``exact_match_without_edit``)."""
     rows, n = r.rows, len(r.rows)
     entry = scored("exact_match", sum(x["exact"] for x in rows), n, True, programs=n,
                    token_accuracy=r.right / max(r.tokens, 1), **_rate(rows, "first", "exact_match_model_alone"),
-                   **_rate(rows, "same", "same_weights"), **_rate(rows, "edited", "found_by_edit"), by_length={})
+                   **_rate(rows, "same", "same_weights"), **_rate(rows, "edited", "found_by_edit"),
+                   **_rate(_without_edits(rows), "unedited", "exact_match_without_edit"), by_length={})
     for length in sorted({x["length"] for x in rows}):
         of = [x for x in rows if x["length"] == length]
         entry["by_length"][str(length)] = {"programs": len(of), **_rate(of, "exact", "exact_match"),
                                            **_rate(of, "first", "exact_match_model_alone"),
-                                           **_rate(of, "same", "same_weights"), **_rate(of, "edited", "found_by_edit")}
+                                           **_rate(of, "same", "same_weights"), **_rate(of, "edited", "found_by_edit"),
+                                           **_rate(_without_edits(of), "unedited", "exact_match_without_edit")}
     named = [x for x in rows if x["name"]]
     if named:
         entry["programs_exact"] = {x["name"]: x["exact"] for x in named}

@@ -40,7 +40,7 @@ class ProgramReporter(Callback):
                                         log_dir=str(path.parent), details={"inputs": module.hparams.inputs,
                                                  "machine": trainer_machine(trainer)}))
         shown = ("programs", "token_accuracy", "exact_match", "exact_match_ci95", "exact_match_model_alone", "same_weights",
-                 "found_by_edit")
+                 "found_by_edit", "exact_match_without_edit")
         print(json.dumps({"inputs": module.hparams.inputs, **{k: {m: v[m] for m in shown if m in v}
                                                                 for k, v in datasets.items()}}, indent=1), flush=True)
         if "library" in datasets:
@@ -52,7 +52,7 @@ class ProgramReporter(Callback):
         for name, entry in datasets.items():
             module.log(f"{stage}/{name}/exact_match", entry["exact_match"], add_dataloader_idx=False)
             module.log(f"{stage}/{name}/token_acc", entry["token_accuracy"], add_dataloader_idx=False)
-            for extra in ("exact_match_model_alone", "same_weights", "found_by_edit"):
+            for extra in ("exact_match_model_alone", "same_weights", "found_by_edit", "exact_match_without_edit"):
                 if extra in entry:
                     module.log(f"{stage}/{name}/{extra}", entry[extra], add_dataloader_idx=False)
         return datasets

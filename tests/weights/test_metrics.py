@@ -59,6 +59,9 @@ def test_how_often_the_edit_search_found_the_answer_is_reported():
     entry = metrics.summarise("test")["test"]
     assert entry["found_by_edit"] == 0.25 and entry["found_by_edit_ci95"] == pytest.approx([0.0456, 0.6994], abs=1e-4)
     assert entry["by_length"]["3"]["found_by_edit"] == pytest.approx(1 / 3)
+    # without the edit the second program's answer is its most likely one, which was wrong
+    assert entry["exact_match_without_edit"] == 0.5
+    assert entry["by_length"]["3"]["exact_match_without_edit"] == pytest.approx(1 / 3)
 
 
 def _rank(rank: int, world: int, port: int, folder: str) -> None:
