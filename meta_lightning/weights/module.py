@@ -4,7 +4,8 @@ Trained on next-token loss over the program. Metrics, per dataset: per-token acc
 whole-program exact match, also per program length (:mod:`.metrics`, reported by :mod:`.reporting`).
 Validation decodes greedily (the model alone). Test and predict write ``beam_width`` programs each and, with
 ``verify``, answer with the first that Tracr compiles to the given weights (:mod:`.verify`); the model's
-most likely program is reported beside it.
+most likely program is reported beside it. With ``repair_rounds``, where no beam program compiles back, the
+edit search (:mod:`.repair`) may still find one.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from meta_lightning.weights.tokens import ID, PAD, readable
 from meta_lightning.weights.verify import Verifier
 
 Inputs = Literal["real", "random"]
+Decoding = Literal["constrained", "free"]
 
 
 class Answer(NamedTuple):
@@ -40,9 +42,6 @@ class Answer(NamedTuple):
     """The model's most likely program (the answer without the check)."""
     edited: bool = False
     """Found by the edit search (:mod:`.repair`), not in the beam."""
-
-
-Decoding = Literal["constrained", "free"]
 
 
 class WeightsMetaModel(LightningModule):
