@@ -55,9 +55,7 @@ def _well_formed(ids: list[int]) -> bool:
 def distance(compiled, vectors: np.ndarray, slots: np.ndarray) -> float:
     """Sum of absolute differences between a compiled guess (``verify.Compiled``) and the given model's
     vectors, matrix by matrix (by slot); a matrix only one of them has counts whole. 0: the same model."""
-    mine = np.zeros(compiled.shape[0] * compiled.shape[1], dtype=np.float32)
-    mine[compiled.cells] = compiled.values
-    mine = dict(zip(compiled.slots.tolist(), mine.reshape(compiled.shape)))
+    mine = dict(zip(compiled.slots.tolist(), compiled.dense()))
     given = dict(zip(np.asarray(slots).tolist(), np.asarray(vectors)))
     total = 0.0
     for slot in mine.keys() | given.keys():
@@ -72,7 +70,7 @@ def repair_many(verifier, requests: list, score: Score, rounds: int, width: int)
     compile workers share the work."""
     found: list[Optional[list[int]]] = [None] * len(requests)
     current: dict[int, tuple[float, list[int]]] = {}
-    verifier.compile_plausible([(c, r[3]) for r in requests for c in r[0]])
+    verifier.compile_all([tuple(c) for r in requests for c in r[0] if verifier.plausible(c, r[3])])  # cached after choose_many
     for i, (candidates, vectors, slots, _) in enumerate(requests):
         near = [(distance(f, vectors, slots), c) for c in candidates
                 if (f := verifier.compiled.get(tuple(c))) is not None]
@@ -85,7 +83,7 @@ def repair_many(verifier, requests: list, score: Score, rounds: int, width: int)
             if options:
                 likely = np.argsort(-np.asarray(score(i, options)), kind="stable")[:width]
                 proposed[i] = [options[j] for j in likely]
-        verifier.compile_plausible([(e, requests[i][3]) for i, es in proposed.items() for e in es])
+        verifier.compile_all([tuple(e) for es in proposed.values() for e in es])  # checked plausible above
         nearer = {}
         for i, options in proposed.items():
             _, vectors, slots, _ = requests[i]

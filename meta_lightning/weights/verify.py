@@ -33,12 +33,16 @@ class Compiled(NamedTuple):
     values: np.ndarray
     slots: np.ndarray
 
+    def dense(self) -> np.ndarray:
+        """The encoded vectors, [matrices, features]."""
+        out = np.zeros(self.shape[0] * self.shape[1], dtype=np.float32)
+        out[self.cells] = self.values
+        return out.reshape(self.shape)
+
     def equals(self, vectors: np.ndarray, slots: np.ndarray) -> bool:
         if vectors.shape != self.shape or not np.array_equal(slots, self.slots):
             return False
-        dense = np.zeros(vectors.size, dtype=np.float32)
-        dense[self.cells] = self.values
-        return bool(np.abs(dense - vectors.reshape(-1)).max(initial=0.0) <= TOLERANCE)
+        return bool(np.abs(self.dense() - vectors).max(initial=0.0) <= TOLERANCE)
 
 
 def compiled_vectors(ids: tuple[int, ...], encoding: Encoding) -> Optional[Compiled]:
@@ -84,7 +88,7 @@ class Verifier:
             self._pool.shutdown()
             self._pool = None
 
-    def _compile_all(self, guesses: list[tuple[int, ...]]) -> None:
+    def compile_all(self, guesses: list[tuple[int, ...]]) -> None:
         """Compile the guesses not seen yet, in the workers when there are several."""
         todo = list(dict.fromkeys(g for g in guesses if g not in self.compiled))
         self.compiles += len(todo)
@@ -112,10 +116,6 @@ class Verifier:
             return False
         return min_params(program, size) <= size
 
-    def compile_plausible(self, guesses: list[tuple[list[int], int]]) -> None:
-        """Compile each (guess, parameter count of its model) that could have that size."""
-        self._compile_all([tuple(g) for g, size in guesses if self.plausible(list(g), size)])
-
     def choose_many(self, requests: list[tuple[list[list[int]], np.ndarray, np.ndarray, int]]) -> list[tuple[int, bool]]:
         """Per request (candidates best first, the given model's vectors (real rows only), its slots, its
         parameter count): (index of the answer, whether it compiles to the given model). Candidates are
@@ -126,7 +126,7 @@ class Verifier:
         for k in range(max((len(r[0]) for r in requests), default=0)):
             asked = [(i, tuple(requests[i][0][k])) for i in pending if k < len(requests[i][0])]
             asked = [(i, g) for i, g in asked if self.plausible(list(g), requests[i][3])]
-            self._compile_all([g for _, g in asked])
+            self.compile_all([g for _, g in asked])
             for i, guess in asked:
                 found, (_, vectors, slots, _) = self.compiled.get(guess), requests[i]
                 if found is not None and found.equals(vectors, slots):
