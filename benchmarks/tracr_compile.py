@@ -4,7 +4,8 @@ Distinct sampled programs, as generation meets them (eager JAX caches compiled o
 timing one program twice would flatter stock Tracr).
 
 - compile: Tracr's ``compile_rasp_to_model`` as shipped (its Haiku init runs a dummy forward pass) against the
-  same call with parameter shapes from ``jax.eval_shape`` (``patched_assembly``); the parameters are compared.
+  same call with the parameter shapes taken from Tracr's model config, nothing traced, kept in NumPy
+  (``patched_assembly``); the parameters are compared.
 - check: the compiled model on 32 random inputs, one ``model.apply`` each in eager JAX (stock) against our
   NumPy forward, one batch per input length; the outputs are compared.
 

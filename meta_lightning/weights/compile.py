@@ -1,9 +1,10 @@
 """Programs to weights with Tracr, checked against the RASP evaluator, and the weights as one flat vector.
 
 Stock Tracr spends most of a compile in Haiku's dummy forward pass (``forward.init``), which it runs only to
-learn the parameter shapes and then overwrites every transformer weight. :func:`fast_init` computes the shapes
-abstractly (``jax.eval_shape``) and fills in the two embedding matrices Tracr builds from its vector spaces, so
-the parameters are identical (a test compares them) at a fraction of the cost.
+learn the parameter shapes and then overwrites every transformer weight, and then copies every parameter into
+a JAX array. :func:`patched_assembly` takes the shapes from the model config Tracr chose (no model is run or
+traced), fills in the two embedding matrices Tracr builds from its vector spaces and keeps the parameters in
+NumPy, so they are identical (a test compares them) at about a tenth of the cost (BENCHMARKS.md).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from meta_lightning.errors import ConfigError
 from meta_lightning.weights import require_tracr
 from meta_lightning.weights.files import flatten, parse_program
 from meta_lightning.weights.forward import residual
+from meta_lightning.weights.layout import Dims, shapes
 from meta_lightning.weights.programs import KEY_PREDICATES, LINEAR, MAPS, MAX_SEQ_LEN, SEQUENCE_MAPS, VOCAB, Program, Ref
 
 BOS = "BOS"
@@ -62,50 +64,89 @@ def to_rasp(program: Program, labels: Optional[Sequence[str]] = None):
 @contextlib.contextmanager
 def patched_assembly(fast: bool = True):
     """Record the vector spaces Tracr embeds with (yields the list of calls); with ``fast``, Tracr's assembly
-    gets its parameters without running the model (see the module docstring)."""
+    gets its parameters without running or tracing the model (see the module docstring)."""
     require_tracr()
     import haiku as hk
-    import jax
+    import jax.numpy as jnp
     from tracr.compiler import assemble
+    from tracr.craft import bases
 
-    real_make, real_without_rng = assemble._make_embedding_modules, hk.without_apply_rng
+    real = (assemble._make_embedding_modules, assemble.assemble_craft_model,
+            assemble._get_model_config_and_module_names, assemble.hk, assemble.jnp)
     calls: list[dict] = []
+    configs: list = []
 
     def recording_make(**spaces):
         calls.append(spaces)
-        return real_make(**spaces)
+        return real[0](**spaces)
 
-    def embedding_matrices() -> tuple[np.ndarray, np.ndarray]:
-        """The embedding modules built again outside any trace (cheap: no transformer), read as arrays."""
-        out = []
+    def recording_assemble(craft_model, tokens_space, indices_space, output_space, **kwargs):
+        # Tracr's own residual space (assemble_craft_model joins the same four): the embeddings span it.
+        residual = bases.join_vector_spaces(craft_model.residual_space, tokens_space, indices_space, output_space)
+        calls.append(dict(residual_space=residual, tokens_space=tokens_space, indices_space=indices_space,
+                          output_space=output_space))
+        return real[1](craft_model=craft_model, tokens_space=tokens_space, indices_space=indices_space,
+                       output_space=output_space, **kwargs)
 
-        def build():
-            modules = real_make(**calls[-1])
-            out.extend(np.asarray(m.w_init(None, None)) for m in (modules.token_embed, modules.pos_embed))
+    def recording_config(craft_model):
+        out = real[2](craft_model)
+        configs.append(out[0])
+        return out
 
-        hk.transform(build).init(None)
-        return out[0], out[1]
+    class ShapedInit:
+        """Parameters in the shapes of the model config Tracr chose (its layers have equal widths)."""
 
-    class AbstractInit:
         def __init__(self, transformed):
-            self.transformed, self.apply = transformed, transformed.apply
+            self.apply = transformed.apply
 
         def init(self, rng, *args):
-            shapes = jax.eval_shape(self.transformed.init, rng, *args)
-            params = {k: {p: np.zeros(v.shape, v.dtype) for p, v in d.items()} for k, d in shapes.items()}
-            # The two matrices Tracr's init would have returned; every other parameter it overwrites.
-            params["token_embed"]["embeddings"], params["pos_embed"]["embeddings"] = embedding_matrices()
+            config, width = configs[-1], calls[-1]["residual_space"].num_dims
+            dims = Dims(config.num_layers, width, config.num_heads * config.key_size, config.mlp_hidden_size)
+            params = {k: {p: np.zeros(s, np.float32) for p, s in d.items()} for k, d in shapes(dims).items()}
+            real[0](**calls[-1])  # Tracr's embedding matrices, recorded by Haiku.Embed: the two that init
+            for name, matrix in haiku.embeddings.items():  # would return; every other parameter it overwrites
+                params[name]["embeddings"] = matrix
             return params
 
+    class Haiku:
+        """``hk`` for the assembly: the embedding modules' matrices recorded instead of built (Haiku would
+        compile a JAX op for each new residual width), and ``init`` from :class:`ShapedInit`."""
+
+        embeddings: dict[str, np.ndarray] = {}
+
+        def __getattr__(self, name):
+            return getattr(hk, name)
+
+        def Embed(self, embedding_matrix, name):  # noqa: N802 (Haiku's name)
+            self.embeddings[name] = np.asarray(embedding_matrix, dtype=np.float32)
+
+        def to_module(self, f):
+            return lambda: None
+
+        def without_apply_rng(self, f):
+            return ShapedInit(hk.without_apply_rng(f))
+
+    class Numpy:
+        """``jnp`` for the assembly, whose last step copies every parameter into a JAX array: kept in NumPy,
+        which every reader here uses (``residual``, ``flatten``)."""
+
+        array = staticmethod(np.asarray)
+
+        def __getattr__(self, name):
+            return getattr(jnp, name)
+
+    haiku = Haiku()
     with _patch_lock:
-        assemble._make_embedding_modules = recording_make
         if fast:
-            assemble.hk.without_apply_rng = lambda f: AbstractInit(real_without_rng(f))
+            assemble.assemble_craft_model, assemble._get_model_config_and_module_names = recording_assemble, recording_config
+            assemble.hk, assemble.jnp = haiku, Numpy()
+        else:
+            assemble._make_embedding_modules = recording_make
         try:
             yield calls
         finally:
-            assemble._make_embedding_modules = real_make
-            assemble.hk.without_apply_rng = real_without_rng
+            (assemble._make_embedding_modules, assemble.assemble_craft_model,
+             assemble._get_model_config_and_module_names, assemble.hk, assemble.jnp) = real
 
 
 @contextlib.contextmanager

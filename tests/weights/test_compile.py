@@ -18,15 +18,30 @@ def test_without_tracr_the_error_names_the_install_command(monkeypatch):
         weights.require_tracr()
 
 
+SHAPES = {
+    **HELD_OUT,
+    # only maps: no attention, and no residual dimension for "one"
+    "maps only": (Op("map", "is_one", ("tokens",), numerical=True), Op("map", "mod3", (0,), numerical=True)),
+    # a categorical map only: one MLP, the narrowest model
+    "one map": (Op("map", "inc", ("tokens",)),),
+    # a numerical mean read by a map: a discretising MLP after an attention layer
+    "mean then map": (Op("map", "is_zero", ("tokens",), numerical=True),
+                      Op("aggregate", "TRUE", ("tokens", "tokens", 0), numerical=True), Op("map", "gt2", (1,))),
+}
+
+
 @needs_tracr
 @pytest.mark.slow
-def test_fast_init_gives_exactly_tracrs_parameters():
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_fast_assembly_gives_exactly_tracrs_parameters(name):
     from meta_lightning.weights.compile import compile_program, flat_weights
 
-    for name in ("reverse", "histogram"):
-        stock, fast = compile_program(HELD_OUT[name], fast=False), compile_program(HELD_OUT[name], fast=True)
-        assert {k: set(v) for k, v in stock.params.items()} == {k: set(v) for k, v in fast.params.items()}
-        assert np.array_equal(flat_weights(stock), flat_weights(fast))
+    stock, fast = compile_program(SHAPES[name], fast=False), compile_program(SHAPES[name], fast=True)
+    assert {k: set(v) for k, v in stock.params.items()} == {k: set(v) for k, v in fast.params.items()}
+    assert {np.asarray(v).dtype for d in stock.params.values() for v in d.values()} == {np.dtype(np.float32)}
+    assert all(type(v) is np.ndarray and v.dtype == np.float32 for d in fast.params.values() for v in d.values())
+    assert np.array_equal(flat_weights(stock), flat_weights(fast))
+    assert stock.output_dims == fast.output_dims
 
 
 @needs_tracr
