@@ -112,7 +112,8 @@ def patched_assembly(fast: bool = True):
         """``hk`` for the assembly: the embedding modules' matrices recorded instead of built (Haiku would
         compile a JAX op for each new residual width), and ``init`` from :class:`ShapedInit`."""
 
-        embeddings: dict[str, np.ndarray] = {}
+        def __init__(self):
+            self.embeddings: dict[str, np.ndarray] = {}
 
         def __getattr__(self, name):
             return getattr(hk, name)
