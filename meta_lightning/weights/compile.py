@@ -4,7 +4,7 @@ Stock Tracr spends most of a compile in Haiku's dummy forward pass (``forward.in
 learn the parameter shapes and then overwrites every transformer weight, and then copies every parameter into
 a JAX array. :func:`patched_assembly` takes the shapes from the model config Tracr chose (no model is run or
 traced), fills in the two embedding matrices Tracr builds from its vector spaces and keeps the parameters in
-NumPy, so they are identical (a test compares them) at about a tenth of the cost (BENCHMARKS.md).
+NumPy, so they are identical (a test compares them) at about a sixteenth of the cost (BENCHMARKS.md).
 """
 from __future__ import annotations
 
