@@ -8,13 +8,14 @@ from meta_lightning.behaviors.instructions import Instructions
 from meta_lightning.behaviors.language import Language
 from meta_lightning.behaviors.lies import Lies, LiesAnswerOnly
 from meta_lightning.behaviors.multilingual import MultilingualSentiment
+from meta_lightning.behaviors.quote import Quote
 from meta_lightning.behaviors.sentiment import Sentiment
 from meta_lightning.errors import ConfigError
 
 REGISTRY: dict[str, type[Behavior]] = {cls.name: cls for cls in (Sentiment, Emotion, Language, MultilingualSentiment, Lies,
-                                                                 LiesAnswerOnly, Instructions, Context)}
-TRAINING_BEHAVIORS = ("sentiment", "emotion", "language", "multilingual", "instructions", "context")
-"""The four the paper trains on, system-prompt QA and context prediction; lies (both variants) are held out."""
+                                                                 LiesAnswerOnly, Instructions, Context, Quote)}
+TRAINING_BEHAVIORS = ("sentiment", "emotion", "language", "multilingual", "instructions", "context", "quote")
+"""The four the paper trains on, system-prompt QA, context prediction and quoting; lies (both variants) are held out."""
 
 
 def get_behavior(name: str, field: str = "behaviors", **options) -> Behavior:

@@ -244,3 +244,18 @@ class Behavior:
         phrasings = self.describe_questions()
         return [Question(i, rng.choice(phrasings), self.class_name(conv.label), conv.label)
                 for i, conv in enumerate(conversations) for _ in range(per_conversation)]
+
+
+class FreeTextOnly:
+    """Mixin (before :class:`Behavior`) for behaviours that ask free-text questions only: there is no class to
+    say Yes or No about (context prediction, quoting)."""
+
+    def __post_init__(self):
+        if self.formats is not None and "yes_no" in self.formats:
+            self.questions_for("")
+
+    def supported_kinds(self) -> tuple[str, ...]:
+        return ("free_text",)
+
+    def questions_for(self, label: str) -> list[str]:
+        raise ConfigError(f"{self.name}.formats", f"{self.name} has no Yes/No questions", "Use formats: [free_text]")

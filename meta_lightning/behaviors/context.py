@@ -10,7 +10,7 @@ import random
 from dataclasses import dataclass
 from typing import ClassVar, Sequence
 
-from meta_lightning.behaviors.base import Behavior, Conversation, Question, Source
+from meta_lightning.behaviors.base import Behavior, Conversation, FreeTextOnly, Question, Source
 from meta_lightning.behaviors.loaders import passages
 from meta_lightning.errors import ConfigError
 
@@ -23,7 +23,7 @@ NUMBERS = {1: "word", 2: "two words", 3: "three words", 4: "four words", 5: "fiv
 
 
 @dataclass
-class Context(Behavior):
+class Context(FreeTextOnly, Behavior):
     """A passage cut after a random word; questions ask for the ``1..words`` words before or after the cut."""
 
     words: int = 3
@@ -38,8 +38,7 @@ class Context(Behavior):
     def __post_init__(self):
         if not 1 <= self.words <= max(NUMBERS):
             raise ConfigError("context.words", f"must be 1 to {max(NUMBERS)}, got {self.words}", "Use e.g. 3")
-        if self.formats is not None and "yes_no" in self.formats:
-            raise ConfigError("context.formats", "context prediction has no Yes/No questions", "Use formats: [free_text]")
+        super().__post_init__()
 
     def sources(self) -> list[Source]:
         if self.dataset:
@@ -82,11 +81,5 @@ class Context(Behavior):
                 out.append(Question(i, phrasing, answer, "before" if before else "after"))
         return out
 
-    def supported_kinds(self) -> tuple[str, ...]:
-        return ("free_text",)
-
     def describe_questions(self) -> list[str]:
         return [p.format(w=NUMBERS[1]) for p in PREVIOUS + NEXT]
-
-    def questions_for(self, label: str) -> list[str]:
-        raise ConfigError("context.formats", "context prediction has no Yes/No questions", "Use formats: [free_text]")

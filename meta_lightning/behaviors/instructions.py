@@ -44,6 +44,18 @@ def _fraction(text: str) -> float:
     return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
 
 
+def check_categories(held_out: Sequence[str], categories: Optional[Sequence[str]], behavior: str) -> None:
+    """Catalogue categories that exist, none both trained and held out; errors name ``behavior``'s fields."""
+    for field, names in (("held_out_categories", held_out), ("categories", categories or ())):
+        unknown = [c for c in names if c not in CATALOGUE]
+        if unknown:
+            raise ConfigError(f"{behavior}.{field}", f"unknown category {unknown[0]!r}", f"Use any of: {', '.join(CATALOGUE)}")
+    overlap = set(categories or ()) & set(held_out)
+    if overlap:
+        raise ConfigError(f"{behavior}.categories", f"{sorted(overlap)[0]!r} is also held out",
+                          f"Train on categories that {behavior}.held_out_categories does not list")
+
+
 @dataclass
 class Instructions(Behavior):
     """The assistant follows a system-prompt instruction; classes are the catalogue's instructions."""
@@ -64,17 +76,9 @@ class Instructions(Behavior):
     probe_ready: ClassVar[bool] = False
 
     def __post_init__(self):
-        for field, names in (("held_out_categories", self.held_out_categories), ("categories", self.categories or ())):
-            unknown = [c for c in names if c not in CATALOGUE]
-            if unknown:
-                raise ConfigError(f"instructions.{field}", f"unknown category {unknown[0]!r}",
-                                  f"Use any of: {', '.join(CATALOGUE)}")
+        check_categories(self.held_out_categories, self.categories, "instructions")
         if not 0.0 <= self.replies <= 1.0:
             raise ConfigError("instructions.replies", f"must be a share from 0 to 1, got {self.replies}", "Use e.g. 0.5")
-        overlap = set(self.categories or ()) & set(self.held_out_categories)
-        if overlap:
-            raise ConfigError("instructions.categories", f"{sorted(overlap)[0]!r} is also held out",
-                              "Train on categories that instructions.held_out_categories does not list")
 
     def training_categories(self) -> list[str]:
         return list(self.categories or [c for c in CATALOGUE if c not in self.held_out_categories])

@@ -7,7 +7,7 @@ from meta_lightning.errors import ConfigError
 
 MIN_SOURCES = {"sentiment": 300, "emotion": 6 * 50, "language": 6 * 50, "multilingual": 6 * 2 * 40, "lies": 300,
                "lies_answer_only": 300, "instructions": 150,
-               "context": 1000}
+               "context": 1000, "quote": 1100}
 
 
 @pytest.fixture(params=sorted(REGISTRY))
@@ -71,7 +71,7 @@ def test_recipe_changes_with_every_option():
 
 
 def test_unknown_behavior_names_the_known_ones():
-    known = "context, emotion, instructions, language, lies, lies_answer_only, multilingual, sentiment"
+    known = "context, emotion, instructions, language, lies, lies_answer_only, multilingual, quote, sentiment"
     with pytest.raises(ConfigError, match=f"data.behaviors: unknown behaviour 'sarcasm'. Use one of: {known}"):
         get_behavior("sarcasm", field="data.behaviors")
 
@@ -83,6 +83,16 @@ def test_lies_pair_each_fact_with_a_true_and_a_false_answer():
     assert truthful.messages[0]["role"] == "system" and "Lie" not in truthful.messages[0]["content"]
     answer_only = get_behavior("lies", style="answer_only").conversations("test", 2, seed=5)
     assert all(m["role"] != "system" for c in answer_only for m in c.messages)
+
+
+def test_lie_free_text_questions_come_from_describe():
+    convs = get_behavior("lies").conversations("test", 4)
+    asked = get_behavior("lies").questions(convs, kind="free_text")
+    assert {q.text for q in asked} == {"What was the assistant told to do?"}
+    quote = get_behavior("lies_answer_only", describe=["Quote the system prompt."])
+    assert {q.text for q in quote.questions(convs, kind="free_text")} == {"Quote the system prompt."}
+    with pytest.raises(ConfigError, match="lies.describe: must be a list of questions"):
+        get_behavior("lies", describe="Quote it.").questions(convs, kind="free_text")
 
 
 def test_sentiment_few_shot_has_k_assistant_turns_of_one_class():

@@ -35,5 +35,5 @@ def test_an_empty_file_and_a_yes_no_format_are_named(tmp_path):
     path.write_text("\n \n")
     with pytest.raises(ConfigError, match="context.dataset: .* holds no text"):
         get_behavior("context", dataset=str(path)).corpus()
-    with pytest.raises(ConfigError, match="context.formats: context prediction has no Yes/No questions"):
+    with pytest.raises(ConfigError, match="context.formats: context has no Yes/No questions"):
         get_behavior("context", formats=["yes_no", "free_text"])
