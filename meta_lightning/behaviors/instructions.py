@@ -56,6 +56,27 @@ def check_categories(held_out: Sequence[str], categories: Optional[Sequence[str]
                           f"Train on categories that {behavior}.held_out_categories does not list")
 
 
+def system_prompt(template: str, instruction: str) -> str:
+    """A system prompt of ``PROMPTS`` around an instruction."""
+    return template.format(d=instruction, D=instruction[0].upper() + instruction[1:])
+
+
+def user_messages(split: str) -> list[str]:
+    """The user messages of ``split``: three quarters for training, the rest for everything else."""
+    return [u for u in USER_MESSAGES if (_fraction(u) < 0.75) == (split == "train")]
+
+
+def system_chat(system: str, user: str, rng: random.Random, replies: float, passages: Sequence[str],
+                followups: Sequence[str]) -> list[dict]:
+    """A system prompt and a user message, continued (with probability ``replies``) by an assistant passage and
+    a follow-up, so that the system prompt sits further back."""
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    if rng.random() < replies:
+        messages += [{"role": "assistant", "content": rng.choice(passages)},
+                     {"role": "user", "content": rng.choice(list(followups))}]
+    return messages
+
+
 @dataclass
 class Instructions(Behavior):
     """The assistant follows a system-prompt instruction; classes are the catalogue's instructions."""
@@ -106,19 +127,15 @@ class Instructions(Behavior):
         sources = self.split_sources(split)
         if not sources:
             raise ConfigError("instructions.categories", f"split {split!r} has no instructions", "Train on more categories")
-        users = [u for u in USER_MESSAGES if (_fraction(u) < 0.75) == (split == "train")]
+        users = user_messages(split)
         order = rng.sample(sources, len(sources))
         # Its own stream, so replies: 0 gives the conversations it always gave.
         more, passages = random.Random(f"{self.name}:{split}:{seed}:replies"), self._passages(split)
         out = []
         for i in range(n):
             source = order[i % len(order)]
-            template = rng.choice(PROMPTS)
-            system = template.format(d=source.text, D=source.text[0].upper() + source.text[1:])
-            messages = [{"role": "system", "content": system}, {"role": "user", "content": rng.choice(users)}]
-            if more.random() < self.replies:
-                messages += [{"role": "assistant", "content": more.choice(passages)},
-                             {"role": "user", "content": more.choice(list(self.followups))}]
+            system = system_prompt(rng.choice(PROMPTS), source.text)
+            messages = system_chat(system, rng.choice(users), more, self.replies, passages, self.followups)
             out.append(Conversation(self.name, source.label, messages, (source.id,), split))
         return out
 

@@ -15,8 +15,8 @@ from typing import ClassVar, Optional, Sequence
 
 from meta_lightning.behaviors.base import EVAL_SPLITS, Behavior, Conversation, FreeTextOnly, Question, Source
 from meta_lightning.behaviors.context import Context
-from meta_lightning.behaviors.instruction_catalogue import PROMPTS, USER_MESSAGES
-from meta_lightning.behaviors.instructions import Instructions, check_categories
+from meta_lightning.behaviors.instruction_catalogue import PROMPTS
+from meta_lightning.behaviors.instructions import Instructions, check_categories, system_chat, system_prompt, user_messages
 from meta_lightning.errors import ConfigError
 
 QUOTE = (
@@ -80,17 +80,12 @@ class Quote(FreeTextOnly, Behavior):
         pools = {c: [s for s in sources if s.label == c] for c in self.classes}
         if not pools["instruction"]:
             raise ConfigError("quote.categories", f"split {split!r} has no instructions", "Train on more categories")
-        replies = [s.text for s in pools["passage"]]
+        replies, users = [s.text for s in pools["passage"]], user_messages(split)
         out = []
         for i in range(n):
             source = rng.choice(pools[self.classes[i % 2]])
-            text = source.text
-            if source.label == "instruction":
-                text = rng.choice(PROMPTS).format(d=text, D=text[0].upper() + text[1:])
-            messages = [{"role": "system", "content": text}, {"role": "user", "content": rng.choice(USER_MESSAGES)}]
-            if rng.random() < self.replies:
-                messages += [{"role": "assistant", "content": rng.choice(replies)},
-                             {"role": "user", "content": rng.choice(list(self.followups))}]
+            text = system_prompt(rng.choice(PROMPTS), source.text) if source.label == "instruction" else source.text
+            messages = system_chat(text, rng.choice(users), rng, self.replies, replies, self.followups)
             out.append(Conversation(self.name, source.label, messages, (source.id,), split))
         return out
 
