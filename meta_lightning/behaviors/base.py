@@ -114,6 +114,9 @@ class Behavior:
     classes: ClassVar[tuple[str, ...]] = ()
     probe_ready: ClassVar[bool] = True
     """False where a class probe cannot answer (instructions: the test categories' classes are never trained)."""
+    test_held_out: ClassVar[bool] = False
+    """True where ``test`` holds only classes never trained (instructions: the held-out categories), so its
+    test sets measure generalisation: sweep reports list them beside the held-out behaviours."""
     uses_k: ClassVar[bool] = True
     """False where conversations are not few-shot (lies): ``data.k`` is then not passed on."""
     openers: ClassVar[tuple[str, ...]] = ("Tell me something.",)

@@ -95,6 +95,7 @@ class Instructions(Behavior):
     classes: ClassVar[tuple[str, ...]] = tuple(d for ds in CATALOGUE.values() for d in ds)
     uses_k: ClassVar[bool] = False
     probe_ready: ClassVar[bool] = False
+    test_held_out: ClassVar[bool] = True
 
     def __post_init__(self):
         check_categories(self.held_out_categories, self.categories, "instructions")

@@ -12,6 +12,7 @@ from typing import Optional
 from meta_lightning.errors import ConfigError
 from meta_lightning.paths import atomic_write_text
 from meta_lightning.summary import read_summary, summary_state
+from meta_lightning.sweep.ood import ood_figure, ood_measures, ood_table
 
 BASELINE = "untrained"
 SHORT = {"accuracy": "acc", "exact_match": "exact"}
@@ -38,6 +39,8 @@ class Group:
     """What the numbers are: ``accuracy`` (activation runs) or ``exact_match`` (weight-reading runs)."""
     by_length: dict[str, list[float]] = field(default_factory=dict)
     """Weight-reading runs: program length -> exact match on the sampled test programs of each seed."""
+    ood: dict[str, list[tuple]] = field(default_factory=dict)
+    """Out-of-distribution measure -> (value, 95 % interval) of each seed (activation runs; see ``ood``)."""
     machines: list[str] = field(default_factory=list)
     """Where each finished seed ran ("device, precision"): cells of one sweep may finish on different machines."""
 
@@ -86,6 +89,8 @@ def collect(sweep_dir: Path) -> list[Group]:
                 g.held_out.setdefault(name, []).append(entry[entry.get("metric", metric)])
             else:
                 g.trained.setdefault(name, []).append(summary.validation.get(name, entry[entry.get("metric", metric)]))
+        for measure, value in ood_measures(summary.datasets, metric).items():
+            g.ood.setdefault(measure, []).append(value)
         for length, entry in summary.datasets.get("test", {}).get("by_length", {}).items():
             g.by_length.setdefault(length, []).append(entry["exact_match"])
         for baseline, datasets in summary.baselines.items():
@@ -241,6 +246,10 @@ def write_report(sweep_dir: Path) -> dict[str, Path]:
         paths["lengths_png"] = sweep_dir / "report_lengths.png"
         figures["lengths_png"] = length_figure(groups, BASELINE)
         markdown += "\n" + length_table(groups, BASELINE)
+    elif any(g.ood for g in groups):  # an activation sweep: every out-of-distribution measure, with intervals
+        paths["ood_png"] = sweep_dir / "report_ood.png"
+        figures["ood_png"] = ood_figure(groups)
+        markdown += "\n" + ood_table(groups)
     atomic_write_text(paths["csv"], to_csv(groups))
     atomic_write_text(paths["md"], markdown)
     for key, fig in figures.items():
