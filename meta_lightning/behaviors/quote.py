@@ -58,9 +58,13 @@ class Quote(FreeTextOnly, Behavior):
     def _instructions(self) -> Instructions:
         return Instructions(held_out_categories=self.held_out_categories, categories=self.categories)
 
+    def _passages(self) -> Context:
+        """The passages, split as context prediction splits them: built in, or ``dataset`` (as ``context.dataset``)."""
+        return Context(dataset=self.dataset)
+
     def sources(self) -> list[Source]:
         return ([Source(s.text, "instruction", s.extra) for s in self._instructions().sources()]
-                + [Source(s.text, "passage") for s in Context().sources()])
+                + [Source(s.text, "passage") for s in self._passages().sources()])
 
     def recipe(self, seed: int) -> dict:
         return {**super().recipe(seed), "words": self.words, "replies": self.replies,
@@ -71,7 +75,7 @@ class Quote(FreeTextOnly, Behavior):
         if split not in EVAL_SPLITS:
             return super().split_sources(split)
         instructions = [Source(s.text, "instruction", s.extra) for s in self._instructions().split_sources(split)]
-        return instructions + [Source(s.text, "passage") for s in Context().split_sources(split)]
+        return instructions + [Source(s.text, "passage") for s in self._passages().split_sources(split)]
 
     def conversations(self, split: str, n: int, seed: int = 0) -> list[Conversation]:
         """Instructions and passages in turn; a reply, where drawn, is a passage of the same split."""

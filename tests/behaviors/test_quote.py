@@ -41,6 +41,14 @@ def test_no_replies_keeps_every_chat_to_the_system_prompt_and_one_user_message()
     assert all([m["role"] for m in c.messages] == ["system", "user"] for c in convs)
 
 
+def test_a_text_file_gives_the_passages(tmp_path):
+    path = tmp_path / "passages.txt"
+    path.write_text("\n".join(f"passage number {i} of the file" for i in range(40)) + "\n")
+    behavior = get_behavior("quote", dataset=str(path), replies=0.0)
+    passages = [c.messages[0]["content"] for c in behavior.conversations("train", 20) if c.label == "passage"]
+    assert len(passages) == 10 and all(p.startswith("passage number") for p in passages)
+
+
 @pytest.mark.parametrize("options, match", [
     ({"formats": ["yes_no"]}, "quote.formats: quote has no Yes/No questions"),
     ({"words": 0}, "quote.words: must be at least 1"),
