@@ -94,6 +94,16 @@ def _check_layers(config, counts: dict) -> None:
         make_injector(as_group("injection", plain(config["model"]["injection"]))).check_layers(count)
 
 
+def _chosen(names: list[str], cells) -> set[str]:
+    """``--cells``: each must name a cell or a cell's group (its name without the seed)."""
+    from meta_lightning.errors import ConfigError
+
+    unknown = [n for n in names if n not in {c.name for c in cells} | {c.group for c in cells}]
+    if unknown:
+        raise ConfigError("--cells", f"no cell is called {unknown[0]!r}", f"Use any of: {', '.join(c.name for c in cells)}")
+    return set(names)
+
+
 def sweep_command(argv: list[str]) -> None:
     from meta_lightning.commands import run_cli
     from meta_lightning.sweep import expand, load_sweep
@@ -109,6 +119,8 @@ def sweep_command(argv: list[str]) -> None:
     parser.add_argument("--executor", choices=["local", "slurm"], help="override sweep.executor")
     parser.add_argument("--retry-failed", "--retry_failed", dest="retry_failed", action="store_true",
                         help="run failed cells again (by default they are reported and skipped)")
+    parser.add_argument("--cells", nargs="+", metavar="NAME",
+                        help="run only these cells (a cell's name, e.g. all__seed0, or its name without the seed)")
     args = parser.parse_args(argv)
     settings, _ = load_sweep(args.config)
     if args.directory:
@@ -123,6 +135,8 @@ def sweep_command(argv: list[str]) -> None:
     for c in cells:
         print(f"{c.name:<{width}}  {c.command:<4}  {states[c.name]}")
     todo = [c for c in cells if states[c.name] in ("pending", "partial") or (args.retry_failed and states[c.name] == "failed")]
+    if args.cells:
+        todo = [c for c in todo if c.name in _chosen(args.cells, cells) or c.group in args.cells]
     print(f"sweep: {len(cells)} cells, {sum(s == 'done' for s in states.values())} done, {len(todo)} to run, "
           f"directory {sweep_dir}")
     if args.dry_run or not todo:

@@ -106,6 +106,17 @@ def test_dry_run_lists_cells_and_runs_nothing(tmp_path, capsys):
     assert not (tmp_path / "sweep").exists()
 
 
+def test_cells_runs_only_the_named_cells_and_names_an_unknown_one(tmp_path, capsys):
+    path = tiny_sweep_file(tmp_path, ["sentiment", "emotion"])
+    main(["sweep", "--config", str(path), "--dry-run", "--cells", "emotion", "untrained__seed0"])
+    assert "4 cells, 0 done, 2 to run" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as e:
+        main(["sweep", "--config", str(path), "--dry-run", "--cells", "sarcasm"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: --cells: no cell is called 'sarcasm'. Use any of: untrained__seed0, "), err
+
+
 @pytest.mark.slow
 def test_a_failing_cell_is_reported_and_the_others_run(tmp_path, capsys):
     # -1 parses as a float, so only the run itself refuses it.
