@@ -67,7 +67,8 @@ class Quote(FreeTextOnly, Behavior):
                 + [Source(s.text, "passage") for s in self._passages().sources()])
 
     def recipe(self, seed: int) -> dict:
-        return {**super().recipe(seed), "words": self.words, "replies": self.replies,
+        # words shapes the answers only, not what the input-model reads: it is not part of the cache key.
+        return {**super().recipe(seed), "replies": self.replies,
                 "held_out_categories": list(self.held_out_categories),
                 "categories": self._instructions().training_categories()}
 

@@ -59,3 +59,10 @@ def test_a_text_file_gives_the_passages(tmp_path):
 def test_bad_options_name_the_field(options, match):
     with pytest.raises(ConfigError, match=match):
         get_behavior("quote", **options)
+
+
+def test_the_cache_key_follows_what_the_input_model_reads_and_not_the_answer_length():
+    base = get_behavior("quote").recipe(0)
+    assert get_behavior("quote", words=3).recipe(0) == base
+    assert get_behavior("quote", replies=0.2).recipe(0) != base
+    assert get_behavior("quote", categories=["tone"]).recipe(0) != base
