@@ -135,8 +135,9 @@ def sweep_command(argv: list[str]) -> None:
     for c in cells:
         print(f"{c.name:<{width}}  {c.command:<4}  {states[c.name]}")
     todo = [c for c in cells if states[c.name] in ("pending", "partial") or (args.retry_failed and states[c.name] == "failed")]
-    if args.cells:
-        todo = [c for c in todo if c.name in _chosen(args.cells, cells) or c.group in args.cells]
+    if args.cells:  # checked even when nothing is left to run, so a typo never passes silently
+        chosen = _chosen(args.cells, cells)
+        todo = [c for c in todo if c.name in chosen or c.group in chosen]
     print(f"sweep: {len(cells)} cells, {sum(s == 'done' for s in states.values())} done, {len(todo)} to run, "
           f"directory {sweep_dir}")
     if args.dry_run or not todo:
