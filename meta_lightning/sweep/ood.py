@@ -9,6 +9,7 @@ import statistics
 from typing import Optional
 
 SHORT = {"accuracy": "acc", "token_f1": "F1", "exact_match": "exact"}
+"""A metric -> its short name in columns (a summary's headline metric, or a free-text set's own)."""
 
 
 def _test_held_out(name: str) -> bool:

@@ -12,11 +12,9 @@ from typing import Optional
 from meta_lightning.errors import ConfigError
 from meta_lightning.paths import atomic_write_text
 from meta_lightning.summary import read_summary, summary_state
-from meta_lightning.sweep.ood import ood_figure, ood_measures, ood_table
+from meta_lightning.sweep.ood import SHORT, ood_figure, ood_measures, ood_table
 
 BASELINE = "untrained"
-SHORT = {"accuracy": "acc", "exact_match": "exact"}
-"""A summary's headline metric (its ``metric``; activation runs: accuracy) -> its short name in columns."""
 
 
 @dataclass
