@@ -5,6 +5,7 @@ test_held_out``: the instructions' held-out categories, Yes/No and token F1). Th
 order, the untrained cell first: the diversity curve, the Activation Oracles scaling result."""
 from __future__ import annotations
 
+import math
 import statistics
 from typing import Optional
 
@@ -83,7 +84,11 @@ def ood_figure(groups: list):
         xs, ys, runs = zip(*points)
         low = [y - r[0][1][0] if len(r) == 1 and r[0][1] else 0.0 for y, r in zip(ys, runs)]
         high = [r[0][1][1] - y if len(r) == 1 and r[0][1] else 0.0 for y, r in zip(ys, runs)]
-        ax.errorbar(xs, ys, yerr=[low, high], marker="o", capsize=3, label=name)
+        bars = ax.errorbar(xs, ys, yerr=[low, high], fmt="o", capsize=3, label=name)
+        # The line joins neighbouring cells only: a gap (NaN) where a cell lacks the measure.
+        line = {round(x - shift): y for x, y in zip(xs, ys)}
+        ax.plot([x + shift for x in range(len(cells))], [line.get(x, math.nan) for x in range(len(cells))],
+                color=bars[0].get_color())
     ax.axhline(0.5, color="grey", linestyle=":", linewidth=1, label="chance for Yes/No (0.50)")
     ax.set_xticks(range(len(cells)))
     ax.set_xticklabels([g.name for g in cells], fontsize=7, rotation=30, ha="right")

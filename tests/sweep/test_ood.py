@@ -1,5 +1,6 @@
 """Activation sweeps: the out-of-distribution measures per cell, with their intervals, as a table and a figure."""
 import json
+import math
 
 import pytest
 
@@ -28,7 +29,8 @@ def test_measures_are_the_held_out_sets_and_the_never_trained_test_classes_with_
 def _groups():
     one = Group("all", seeds=[0], ood={"lies acc": [(0.6, [0.55, 0.65])], "instructions acc": [(0.75, [0.7, 0.8])]})
     two = Group("classification", seeds=[0, 1], ood={"lies acc": [(0.5, [0.4, 0.6]), (0.6, [0.5, 0.7])]})
-    return [two, one, Group("untrained", seeds=[0], ood={"lies acc": [(0.5, [0.45, 0.55])]}), Group("pending", pending=1)]
+    return [two, one, Group("untrained", seeds=[0], ood={"lies acc": [(0.5, [0.45, 0.55])],
+                                                      "instructions acc": [(0.5, [0.4, 0.6])]}), Group("pending", pending=1)]
 
 
 def test_the_table_gives_one_seed_with_its_interval_and_several_as_mean_and_sd():
@@ -47,6 +49,14 @@ def test_the_figure_puts_the_untrained_cell_first_with_each_interval():
     bars = lies.lines[2][0].get_segments()
     assert [tuple(s[:, 1]) for s in bars][0] == pytest.approx((0.45, 0.55))  # one seed: its own interval
     assert [tuple(s[:, 1]) for s in bars][1] == pytest.approx((0.55, 0.55))  # two seeds: no interval drawn
+
+
+def test_a_measure_missing_from_a_cell_breaks_its_line_there():
+    ax = ood_figure(_groups()).axes[0]
+    lines = [list(line.get_ydata()) for line in ax.lines if len(line.get_ydata()) == 3]
+    assert [0.5, 0.55, 0.6] in lines  # lies: in every cell, one unbroken line
+    instructions = next(y for y in lines if y[0] == 0.5 and y[2] == 0.75)
+    assert math.isnan(instructions[1])  # classification lacks it: no line drawn across that cell
 
 
 def test_an_activation_sweeps_report_adds_the_table_and_figure(tmp_path):
