@@ -77,16 +77,16 @@ def ood_figure(groups: list):
     names = _names(cells)
     for i, name in enumerate(names):
         shift = (i - (len(names) - 1) / 2) * 0.06
-        points = [(x + shift, statistics.fmean(v for v, _ in g.ood[name]), g.ood[name])
+        points = [(x, statistics.fmean(v for v, _ in g.ood[name]), g.ood[name])
                   for x, g in enumerate(cells) if g.ood.get(name)]
         if not points:
             continue
         xs, ys, runs = zip(*points)
         low = [y - r[0][1][0] if len(r) == 1 and r[0][1] else 0.0 for y, r in zip(ys, runs)]
         high = [r[0][1][1] - y if len(r) == 1 and r[0][1] else 0.0 for y, r in zip(ys, runs)]
-        bars = ax.errorbar(xs, ys, yerr=[low, high], fmt="o", capsize=3, label=name)
+        bars = ax.errorbar([x + shift for x in xs], ys, yerr=[low, high], fmt="o", capsize=3, label=name)
         # The line joins neighbouring cells only: a gap (NaN) where a cell lacks the measure.
-        line = {round(x - shift): y for x, y in zip(xs, ys)}
+        line = dict(zip(xs, ys))
         ax.plot([x + shift for x in range(len(cells))], [line.get(x, math.nan) for x in range(len(cells))],
                 color=bars[0].get_color())
     ax.axhline(0.5, color="grey", linestyle=":", linewidth=1, label="chance for Yes/No (0.50)")
