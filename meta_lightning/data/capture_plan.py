@@ -25,7 +25,8 @@ def plan(stage: Optional[str], behaviors: list[str], eval_behaviors: list[str], 
     if stage in (None, "fit"):
         out += [(b, "train", splits.train) for b in behaviors]
     if stage in (None, "fit", "validate"):
-        out += [(b, "val", splits.val) for b in behaviors + eval_behaviors]
+        out += [(b, "val", splits.val) for b in behaviors]
+        out += [(b, "val", splits.val if splits.eval_val is None else splits.eval_val) for b in eval_behaviors]
     if stage in (None, "test", "predict"):
         out += [(b, "test", splits.test) for b in behaviors]
         out += [(b, splits.eval_test_split, splits.eval_test or eval_sources(b, splits.eval_test_split))

@@ -27,9 +27,12 @@ class SplitSizes:
     train: int = 256
     """Conversations per training behaviour in the train split."""
     val: int = 32
-    """Conversations per behaviour in each val split."""
+    """Conversations per training behaviour in the val split."""
     test: int = 64
     """Conversations per training behaviour in the test split."""
+    eval_val: Optional[int] = None
+    """Conversations per held-out behaviour in the val split; None: ``val``. 0 reads none while training, so
+    nothing held out is seen (or paid for) before the test."""
     eval_test: Optional[int] = None
     """Conversations per held-out behaviour in ``test``; None: one per source of ``eval_test_split`` (for lies,
     every fact told truthfully and as a lie)."""
@@ -75,6 +78,7 @@ GROUPS = {"splits": SplitSizes, "questions": QuestionOptions, "loader": LoaderOp
 
 RANGES = {  # group.field -> (least value, the fix)
     "splits.train": (1, "Use a positive number"), "splits.val": (0, "Use 0 or more"), "splits.test": (0, "Use 0 or more"),
+    "splits.eval_val": (0, "Use 0 or more, or null for val"),
     "splits.eval_test": (1, "Use a positive number, or null for every source"),
     "questions.per_conversation": (1, "Use 1 or more"), "questions.eval_per_conversation": (1, "Use 1 or more"),
     "loader.batch_size": (1, "Use 1 or more"), "loader.eval_batch_size": (1, "Use 1 or more, or null for batch_size"),
@@ -122,7 +126,7 @@ def check_groups(groups: dict) -> None:
     if not kinds or len(set(kinds)) != len(kinds):
         raise ConfigError("data.questions.kinds", f"must list each kind once, got {kinds}", "Use e.g. [yes_no, free_text]")
     splits = groups["splits"]
-    for size in ("train", "val", "test", "eval_test"):
+    for size in ("train", "val", "eval_val", "test", "eval_test"):
         value = getattr(splits, size)
         if value is not None and value > MAX_CONVERSATIONS:
             raise ConfigError(f"data.splits.{size}", f"{value:,} conversations per behaviour is more than a run "

@@ -121,6 +121,21 @@ def test_held_out_behaviours_are_tested_on_every_fact_in_both_variants_by_defaul
     assert {(b, s): n for b, s, n in dm.plan("test")}[("lies", "all")] == 10
 
 
+def test_held_out_validation_has_its_own_size_and_none_leaves_the_held_out_sets_unread_while_training(model_dir):
+    def val_sizes(**splits):
+        dm = _dm(model_dir, eval_behaviors=["lies", "lies_answer_only"], splits={"train": 8, "val": 6, **splits})
+        return {b: n for b, s, n in dm.plan("fit") if s == "val"}
+
+    assert val_sizes() == {"sentiment": 6, "language": 6, "lies": 6, "lies_answer_only": 6}
+    assert val_sizes(eval_val=3) == {"sentiment": 6, "language": 6, "lies": 3, "lies_answer_only": 3}
+    assert val_sizes(eval_val=0) == {"sentiment": 6, "language": 6}
+    dm = _dm(model_dir, splits={"train": 8, "val": 6, "test": 4, "eval_val": 0})
+    dm.setup("fit")
+    assert [d.name for d in dm.datasets["val"]] == ["sentiment", "language"]
+    with pytest.raises(ConfigError, match="^data.splits.eval_val: must be at least 0, got -1"):
+        _dm(model_dir, splits={"train": 8, "eval_val": -1})
+
+
 def test_input_model_weights_are_dropped_after_setup_and_reloaded_only_to_capture(model_dir, tmp_path):
     dm = _dm(model_dir, cache_dir=str(tmp_path / "c"))
     dm.setup("fit")
