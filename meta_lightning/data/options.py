@@ -70,8 +70,8 @@ class LoaderOptions:
     """Relative weight of each training data set in the batches (``instructions: 2``, ``context:text: 0.5``),
     on top of ``sampling``; a data set not named weighs 1, and a behaviour's name weighs all its data sets."""
     vectors: Vectors = "real"
-    """``real``; ``shuffled`` (each example gets its batch neighbour's vectors) or ``zero`` train and test the
-    question-only baseline."""
+    """``real``; ``shuffled`` (each example gets the vectors of another conversation in its batch) or ``zero``
+    train and test the question-only baseline."""
 
 
 GROUPS = {"splits": SplitSizes, "questions": QuestionOptions, "loader": LoaderOptions, "capture": CaptureSettings}

@@ -1,6 +1,7 @@
 """Question datasets over cached activations, and the collate function that batches them."""
 from __future__ import annotations
 
+import zlib
 from typing import Literal, Optional, Sequence, TypedDict, get_args
 
 import torch
@@ -85,22 +86,38 @@ class QuestionDataset(Dataset):
         }
 
 
-def replace_vectors(activations: list[torch.Tensor], vectors: Vectors) -> list[torch.Tensor]:
-    """``real``: as they are; ``shuffled``: each example gets its neighbour's; ``zero``: zeros of each shape."""
-    if vectors == "shuffled" and len(activations) > 1:
-        return activations[-1:] + activations[:-1]
+def replace_vectors(activations: list[torch.Tensor], vectors: Vectors,
+                    conversations: Optional[Sequence[object]] = None) -> list[torch.Tensor]:
+    """``real``: as they are; ``zero``: zeros of each shape; ``shuffled``: each example gets the vectors of
+    another example of the batch from a different conversation (``conversations``: each example's; None: all
+    differ), drawn at random so that the partner's class does not follow from the example's order (evaluation
+    batches hold a conversation's questions side by side, classes in turn). The draw is seeded by the
+    conversations, so a batch always gets the same partners. An example with no other conversation in its
+    batch gets zeros: it never sees its own vectors."""
     if vectors == "zero":
         return [torch.zeros_like(a) for a in activations]
-    return activations
+    if vectors != "shuffled":
+        return activations
+    n = len(activations)
+    keys = list(conversations) if conversations is not None else list(range(n))
+    g = torch.Generator().manual_seed(zlib.crc32(repr(keys).encode()))
+    cycle = torch.randperm(n, generator=g).tolist()
+    out = []
+    for i in range(n):
+        at = cycle.index(i)
+        partner = next((cycle[(at + step) % n] for step in range(1, n) if keys[cycle[(at + step) % n]] != keys[i]), None)
+        out.append(torch.zeros_like(activations[i]) if partner is None else activations[partner])
+    return out
 
 
 def collate(items: Sequence[dict], vectors: Vectors = "real") -> QuestionBatch:
     """Activations stay a list (examples may carry different numbers of vectors); strings stay lists.
 
-    ``vectors``: ``real``; ``shuffled`` gives each example its neighbour's vectors, ``zero`` zeros of the same
-    shape: what the question text alone gives (the question-only baseline)."""
+    ``vectors``: ``real``; ``shuffled`` gives each example the vectors of another conversation of the batch,
+    ``zero`` zeros of the same shape: what the question text alone gives (the question-only baseline)."""
     return {
-        "activations": replace_vectors([item["activations"] for item in items], vectors),
+        "activations": replace_vectors([item["activations"] for item in items], vectors,
+                                       [(item["behavior"], item["conversation"]) for item in items]),
         "question": [item["question"] for item in items],
         "answer": [item["answer"] for item in items],
         "kind": [item["kind"] for item in items],
