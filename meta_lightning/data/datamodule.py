@@ -27,7 +27,7 @@ from meta_lightning.data.options import (
 )
 from meta_lightning.data.questions import QuestionDataset, Vectors, collate
 from meta_lightning.data.same_model import SAME, BorrowedModel, spec_of
-from meta_lightning.data.sampling import EpochSampler, ResumableLoader, mix_weights
+from meta_lightning.data.sampling import EpochSampler, LongestFirst, ResumableLoader, mix_weights
 from meta_lightning.data.source import ActivationSource, InputModel
 from meta_lightning.errors import ConfigError
 from meta_lightning.models import ModelSpec
@@ -278,11 +278,15 @@ class MetaDataModule(LightningDataModule):
         trainer = self.trainer
         return trainer.fit_loop.epoch_loop.batch_progress.current.completed if trainer is not None else 0
 
+    def _eval_loaders(self, split: str, ordered: bool = True) -> list[DataLoader]:
+        return [self._loader(d, self.eval_batch_size, sampler=LongestFirst(d.prompt_sizes()) if ordered else None)
+                for d in self.datasets.get(split, [])]
+
     def val_dataloader(self) -> list[DataLoader]:
-        return [self._loader(d, self.eval_batch_size) for d in self.datasets.get("val", [])]
+        return self._eval_loaders("val")
 
     def test_dataloader(self) -> list[DataLoader]:
-        return [self._loader(d, self.eval_batch_size) for d in self.datasets.get("test", [])]
+        return self._eval_loaders("test")
 
     def predict_dataloader(self) -> list[DataLoader]:
-        return self.test_dataloader()
+        return self._eval_loaders("test", ordered=False)  # predictions come back in the data set's order

@@ -69,6 +69,10 @@ class QuestionDataset(Dataset):
     def __len__(self) -> int:
         return len(self.questions)
 
+    def prompt_sizes(self) -> list[tuple[int, int]]:
+        """(vectors, characters of the question) per item: what its prompt's length follows."""
+        return [(self.activations[q.conversation].shape[:-1].numel(), len(q.text)) for q in self.questions]
+
     def __getitem__(self, index: int) -> dict:
         q = self.questions[index]
         conv = self.conversations[q.conversation]

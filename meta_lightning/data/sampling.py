@@ -1,4 +1,5 @@
-"""Training batch order that is seeded per epoch and can resume part-way through an epoch.
+"""Batch order: training batches seeded per epoch, resumable part-way through an epoch; evaluation batches
+longest prompt first.
 
 A run killed mid-epoch and resumed with ``fit --ckpt_path last`` sees the same batches, in the same order, as
 a run that was never stopped: each epoch's order comes from its own named stream (seed, epoch), and the loader
@@ -6,7 +7,7 @@ tells Lightning (``state_dict``) how many batches of the epoch were trained on, 
 """
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import torch
 from torch.utils.data import DataLoader, Sampler
@@ -54,6 +55,21 @@ class ResumableLoader(DataLoader):
     def load_state_dict(self, state: dict) -> None:
         self.sampler.epoch = int(state["epoch"])
         self.sampler.skip = int(state["batches"]) * int(self.batch_size)
+
+
+class LongestFirst(Sampler[int]):
+    """Evaluation order: the most vectors, then the longest question, first. A batch's prompts then pad to
+    about the same width (left padding is compute), and the widest batch, the memory peak, comes first.
+    Every metric is order-free."""
+
+    def __init__(self, sizes: Sequence[tuple[int, int]]):
+        self.order = sorted(range(len(sizes)), key=lambda i: (-sizes[i][0], -sizes[i][1], i))
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __iter__(self):
+        return iter(self.order)
 
 
 def mix_weights(parts, sampling: str, mix: Optional[dict[str, float]]) -> Optional[torch.Tensor]:

@@ -34,6 +34,16 @@ def test_loaders_serve_collated_batches_per_dataset(model_dir):
     assert [d.name for d in dm.datasets["test"]] == ["sentiment", "language", "lies"]
 
 
+def test_evaluation_batches_come_longest_prompt_first_and_predictions_in_data_set_order(model_dir):
+    dm = _dm(model_dir)
+    dm.setup("test")
+    dataset = dm.datasets["test"][0]
+    questions = [q for batch in dm.test_dataloader()[0] for q in batch["question"]]
+    assert sorted(questions) == sorted(q.text for q in dataset.questions)  # each question once
+    assert [len(q) for q in questions] == sorted((len(q) for q in questions), reverse=True)
+    assert [q for batch in dm.predict_dataloader()[0] for q in batch["question"]] == [q.text for q in dataset.questions]
+
+
 def test_uniform_sampling_balances_unequal_behaviours_and_proportional_follows_size(model_dir):
     # language has 6 classes, so 30 conversations vs sentiment's 6 (sizes differ 5x).
     counts = {}
